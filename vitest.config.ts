@@ -1,0 +1,12 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['tests/**/*.test.ts', 'tests/**/*.test.tsx', 'renderer/src/**/*.test.tsx'],
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
+    // Model tests are CPU-bound; two cores means more forks only thrash.
+    pool: 'forks',
+    maxWorkers: 2,
+  },
+});
