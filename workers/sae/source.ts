@@ -1,0 +1,184 @@
+/**
+ * Raw access to SAE weight files without loading them: shapes from headers only, row-range reads of
+ * 2-D matrices (positioned reads, so one SAE layer or one slice of it is ever in memory), and the
+ * "logical" views every format maps to (W_enc [dIn, dSae], W_dec [dSae, dIn], possibly stored
+ * transposed, with a scalar fold factor applied on read).
+ */
+import fs from 'node:fs';
+import { FileFormatError } from '../engine/errors.js';
+import { NpzFile } from '../engine/io/npy.js';
+import { SafetensorsFile, toFloat32, type SafetensorsDtype } from '../engine/io/safetensors.js';
+
+/** One stored array, readable by row ranges. */
+export interface RawArray {
+  readonly file: string;
+  readonly name: string;
+  readonly shape: number[];
+  /** Row range [r0, r1) of a 2-D array (or elements of a 1-D one), as float32, C order. */
+  readRows(r0: number, r1: number): Float32Array;
+  readAll(): Float32Array;
+}
+
+/** An opened weight container (npz or safetensors). */
+export interface RawContainer {
+  readonly file: string;
+  names(): string[];
+  has(name: string): boolean;
+  get(name: string): RawArray;
+  /** Bytes of the stored file. */
+  fileBytes(): number;
+  close(): void;
+}
+
+export function openNpzContainer(path: string): RawContainer {
+  const npz = NpzFile.open(path);
+  const size = fs.statSync(path).size;
+  return {
+    file: path,
+    names: () => npz.names(),
+    has: (n) => npz.has(n),
+    fileBytes: () => size,
+    get(name) {
+      const h = npz.header(name);
+      return {
+        file: path,
+        name,
+        shape: h.shape,
+        readRows: (r0, r1) => {
+          if (h.shape.length <= 1) return npz.read(name).data.slice(r0, r1);
+          return npz.readRows(name, r0, r1).data;
+        },
+        readAll: () => npz.read(name).data,
+      };
+    },
+    close: () => npz.close(),
+  };
+}
+
+const DT_BYTES: Record<string, number> = { F32: 4, F16: 2, BF16: 2, F64: 8 };
+
+export function openSafetensorsContainer(path: string): RawContainer {
+  const st = SafetensorsFile.open(path);
+  const size = fs.statSync(path).size;
+  let fd = -1;
+  const readRange = (begin: number, len: number): Buffer => {
+    if (fd < 0) fd = fs.openSync(path, 'r');
+    const buf = Buffer.alloc(len);
+    const got = fs.readSync(fd, buf, 0, len, begin);
+    if (got !== len) throw new FileFormatError(path, `short read at byte ${begin} (truncated)`);
+    return buf;
+  };
+  return {
+    file: path,
+    names: () => [...st.tensors.keys()],
+    has: (n) => st.has(n),
+    fileBytes: () => size,
+    get(name) {
+      const info = st.info(name);
+      const eb = DT_BYTES[info.dtype];
+      if (!eb) throw new FileFormatError(path, `tensor "${name}" is ${info.dtype}, expected a float dtype`);
+      const cols = info.shape.length <= 1 ? 1 : info.shape.slice(1).reduce((a, x) => a * x, 1);
+      return {
+        file: path,
+        name,
+        shape: info.shape,
+        readRows: (r0, r1) => toFloat32(readRange(info.begin + r0 * cols * eb, (r1 - r0) * cols * eb), info.dtype as SafetensorsDtype),
+        readAll: () => st.readFloat32(name),
+      };
+    },
+    close: () => {
+      st.close();
+      if (fd >= 0) fs.closeSync(fd);
+      fd = -1;
+    },
+  };
+}
+
+/**
+ * A logical 2-D matrix [rows, cols] backed by a stored array that is either the same ([rows, cols]) or
+ * its transpose ([cols, rows]), every value multiplied by `scale` on read.
+ */
+export class LogicalMatrix {
+  constructor(
+    readonly raw: RawArray,
+    readonly transposed: boolean,
+    readonly scale: number = 1,
+  ) {}
+
+  get rows(): number {
+    return this.transposed ? this.raw.shape[1]! : this.raw.shape[0]!;
+  }
+
+  get cols(): number {
+    return this.transposed ? this.raw.shape[0]! : this.raw.shape[1]!;
+  }
+
+  private scaled(a: Float32Array): Float32Array {
+    if (this.scale !== 1) {
+      const s = Math.fround(this.scale);
+      for (let i = 0; i < a.length; i++) a[i] = a[i]! * s;
+    }
+    return a;
+  }
+
+  /** The whole matrix, [rows, cols] C order. */
+  readAll(): Float32Array {
+    const a = this.raw.readAll();
+    return this.scaled(this.transposed ? transpose(a, this.raw.shape[0]!, this.raw.shape[1]!) : a);
+  }
+
+  /** Rows [r0, r1). Chunked reads when transposed so memory stays ~ the slice. */
+  readRows(r0: number, r1: number): Float32Array {
+    if (!this.transposed) return this.scaled(this.raw.readRows(r0, r1));
+    return this.readColumnsOf(true, range(r0, r1));
+  }
+
+  /** Selected columns, [rows, idx.length] C order. */
+  readColumns(idx: number[]): Float32Array {
+    if (this.transposed) {
+      // Stored rows are our columns.
+      const rows = this.rows;
+      const out = new Float32Array(rows * idx.length);
+      idx.forEach((c, j) => {
+        const col = this.raw.readRows(c, c + 1);
+        for (let r = 0; r < rows; r++) out[r * idx.length + j] = col[r]!;
+      });
+      return this.scaled(out);
+    }
+    return this.readColumnsOf(false, idx);
+  }
+
+  /**
+   * Columns `idx` of the stored (non-transposed view) array, streamed in row chunks.
+   * When `asRows` is true the result is laid out [idx.length, storedRows] (i.e. rows of our transposed view).
+   */
+  private readColumnsOf(asRows: boolean, idx: number[]): Float32Array {
+    const sRows = this.raw.shape[0]!;
+    const sCols = this.raw.shape[1]!;
+    const out = new Float32Array(sRows * idx.length);
+    const chunk = Math.max(1, Math.floor((16 << 20) / 4 / Math.max(1, sCols)));
+    for (let r0 = 0; r0 < sRows; r0 += chunk) {
+      const r1 = Math.min(sRows, r0 + chunk);
+      const block = this.raw.readRows(r0, r1);
+      for (let r = r0; r < r1; r++) {
+        const base = (r - r0) * sCols;
+        for (let j = 0; j < idx.length; j++) {
+          const v = block[base + idx[j]!]!;
+          if (asRows) out[j * sRows + r] = v;
+          else out[r * idx.length + j] = v;
+        }
+      }
+    }
+    return this.scaled(out);
+  }
+}
+
+export function transpose(a: Float32Array, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(a.length);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = a[r * cols + c]!;
+  return out;
+}
+
+function range(a: number, b: number): number[] {
+  return Array.from({ length: b - a }, (_, i) => a + i);
+}
