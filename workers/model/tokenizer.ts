@@ -1,0 +1,126 @@
+/**
+ * Tokenizer and chat template through @huggingface/tokenizers and @huggingface/jinja, so chat
+ * formatting equals HF's apply_chat_template and a templated prompt carries exactly one BOS.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { Tokenizer } from '@huggingface/tokenizers';
+import { Template } from '@huggingface/jinja';
+import { FileFormatError } from '../engine/errors.js';
+
+export interface ChatMessage {
+  role: 'system' | 'user' | 'assistant';
+  content: string;
+}
+
+type Json = Record<string, unknown>;
+
+function tokenText(v: unknown): string | null {
+  if (typeof v === 'string') return v;
+  if (v && typeof v === 'object' && typeof (v as Json).content === 'string') return (v as Json).content as string;
+  return null;
+}
+
+const END_OF_TURN_CANDIDATES = ['<end_of_turn>', '<|eot_id|>', '<|im_end|>', '<|end|>'];
+
+export class ChatTokenizer {
+  private readonly tok: Tokenizer;
+  private readonly template: Template | null;
+  readonly bosToken: string | null;
+  readonly eosToken: string | null;
+  readonly bosId: number | null;
+  readonly eosId: number | null;
+  readonly padId: number | null;
+  /** The chat end-of-turn token id (Gemma <end_of_turn>, Llama <|eot_id|>), if the vocabulary has one. */
+  readonly endOfTurnId: number | null;
+
+  constructor(tokenizerJson: Json, readonly config: Json, readonly source = 'tokenizer.json') {
+    try {
+      this.tok = new Tokenizer(tokenizerJson, config);
+    } catch (e) {
+      throw new FileFormatError(source, `cannot build tokenizer (${(e as Error).message})`);
+    }
+    this.bosToken = tokenText(config.bos_token);
+    this.eosToken = tokenText(config.eos_token);
+    const id = (t: string | null) => (t === null ? null : (this.tok.token_to_id(t) ?? null));
+    this.bosId = id(this.bosToken);
+    this.eosId = id(this.eosToken);
+    this.padId = id(tokenText(config.pad_token));
+    this.endOfTurnId = END_OF_TURN_CANDIDATES.map((t) => this.tok.token_to_id(t)).find((x) => x !== undefined) ?? null;
+    let tpl = config.chat_template as unknown;
+    if (Array.isArray(tpl)) {
+      const named = tpl as { name: string; template: string }[];
+      tpl = (named.find((t) => t.name === 'default') ?? named[0])?.template;
+    }
+    this.template = typeof tpl === 'string' ? new Template(tpl) : null;
+  }
+
+  static fromDir(dir: string): ChatTokenizer {
+    const tj = path.join(dir, 'tokenizer.json');
+    const tc = path.join(dir, 'tokenizer_config.json');
+    const read = (f: string): Json => {
+      try {
+        return JSON.parse(fs.readFileSync(f, 'utf8')) as Json;
+      } catch (e) {
+        throw new FileFormatError(f, `cannot read JSON (${(e as Error).message})`);
+      }
+    };
+    const config = fs.existsSync(tc) ? read(tc) : {};
+    // Newer HF folders keep the template in chat_template.jinja.
+    const jinja = path.join(dir, 'chat_template.jinja');
+    if (config.chat_template === undefined && fs.existsSync(jinja)) config.chat_template = fs.readFileSync(jinja, 'utf8');
+    return new ChatTokenizer(read(tj), config, tj);
+  }
+
+  get hasChatTemplate(): boolean {
+    return this.template !== null;
+  }
+
+  encode(text: string, opts: { addSpecialTokens?: boolean } = {}): number[] {
+    return this.tok.encode(text, { add_special_tokens: opts.addSpecialTokens ?? true }).ids;
+  }
+
+  decode(ids: number[], opts: { skipSpecialTokens?: boolean } = {}): string {
+    return this.tok.decode(ids, { skip_special_tokens: opts.skipSpecialTokens ?? true });
+  }
+
+  tokenToId(token: string): number | undefined {
+    return this.tok.token_to_id(token);
+  }
+
+  idToToken(id: number): string | undefined {
+    return this.tok.id_to_token(id);
+  }
+
+  /** Token strings of an id sequence (for per-token displays). */
+  tokens(ids: number[]): string[] {
+    return ids.map((i) => this.tok.id_to_token(i) ?? `<${i}>`);
+  }
+
+  /** Same string as HF `apply_chat_template(messages, tokenize=False, add_generation_prompt=...)`. */
+  formatChat(messages: ChatMessage[], opts: { addGenerationPrompt?: boolean } = {}): string {
+    if (!this.template) throw new FileFormatError(this.source, 'tokenizer_config.json has no chat_template');
+    return this.template.render({
+      messages,
+      bos_token: this.bosToken ?? '',
+      eos_token: this.eosToken ?? '',
+      add_generation_prompt: opts.addGenerationPrompt ?? false,
+    });
+  }
+
+  /** Tokenised chat prompt with exactly one BOS (W12: asserted, never assumed). */
+  encodeChat(messages: ChatMessage[], opts: { addGenerationPrompt?: boolean } = {}): number[] {
+    const ids = this.encode(this.formatChat(messages, opts), { addSpecialTokens: false });
+    if (this.bosId !== null) {
+      if (ids[0] !== this.bosId) ids.unshift(this.bosId);
+      const count = ids.filter((t) => t === this.bosId).length;
+      if (count !== 1) throw new Error(`chat prompt has ${count} BOS tokens, expected exactly one`);
+    }
+    return ids;
+  }
+
+  /** Chat-format a single user instruction with the generation prompt. */
+  encodeInstruction(instruction: string): number[] {
+    return this.encodeChat([{ role: 'user', content: instruction }], { addGenerationPrompt: true });
+  }
+}
