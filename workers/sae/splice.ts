@@ -207,10 +207,11 @@ export function clampHook(slice: SaeSlice, spec: EditSpec): HookFn {
     const steps = cache.get(B)!;
     if (!steps.length || W === 0) return;
     return tf.tidy(() => {
-      const { x2, lead } = to2d(act);
+      const { x2 } = to2d(act);
+      const [b0, t0] = act.shape;
       const xin = slice.meta.applyBDecToInput ? tf.sub(x2, slice.b_dec) : x2;
       const pre = tf.add(tf.matMul(xin, slice.W_enc), slice.b_enc);
-      const fS = tf.reshape(activate(pre, slice.meta.architecture, slice.threshold, null), [...lead, W]) as tf.Tensor3D;
+      const fS = tf.reshape(activate(pre, slice.meta.architecture, slice.threshold, null), [b0, t0, W]) as tf.Tensor3D;
       const fE = applySteps(fS, steps, ctx);
       const diff = tf.reshape(tf.sub(fE, fS), [-1, W]) as tf.Tensor2D;
       return tf.add(act, tf.reshape(tf.matMul(diff, slice.W_dec), act.shape)) as tf.Tensor3D;
