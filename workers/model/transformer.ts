@@ -4,6 +4,8 @@
  * decoding step computes exactly what a full recompute would.
  */
 import * as tf from '@tensorflow/tfjs-core';
+// Gradient functions are not registered by tfjs-core alone.
+import '../engine/register-gradients.js';
 import { prepareBatch } from './batch.js';
 import { inverseFrequencies, ropeTables } from './rope.js';
 import type {
