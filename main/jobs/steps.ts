@@ -1,0 +1,63 @@
+/**
+ * The step registry: name → module + export. The job queue sends the module URL and export name to a
+ * worker thread, which imports it (TypeScript is fine: workers run through tsx) and calls it as a
+ * `StepFn` (common/schemas/job.ts).
+ *
+ * To add a step: write `export async function myStep(params, ctx) {...}` somewhere under workers/,
+ * then add an entry to BUILTIN_STEPS below:
+ *   step('refusal.discover', '../../workers/refusal/discover.ts', 'discover', 'Find the refusal direction'),
+ * Paths are relative to this file. Tests and plug-ins can also `registry.register({...})` at run time.
+ */
+import * as path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { StepInfo } from '../../common/api.js';
+
+export interface StepSpec {
+  name: string;
+  title: string;
+  description: string;
+  /** file:// URL of the module to import in the worker. */
+  module: string;
+  /** Named export holding the StepFn. */
+  export: string;
+}
+
+function step(name: string, relModule: string, exportName: string, title: string, description = ''): StepSpec {
+  return { name, title, description, module: new URL(relModule, import.meta.url).href, export: exportName };
+}
+
+export const BUILTIN_STEPS: StepSpec[] = [
+  step(
+    'demo.count',
+    './builtin/demo.ts',
+    'count',
+    'Demo: count',
+    'Counts to `n` (default 50) sleeping `ms` (default 100) per tick; reports progress and honours cancel.',
+  ),
+  step('demo.echo', './builtin/demo.ts', 'echo', 'Demo: echo', 'Returns its params; for API tests.'),
+];
+
+export class StepRegistry {
+  private readonly steps = new Map<string, StepSpec>();
+
+  constructor(initial: StepSpec[] = BUILTIN_STEPS) {
+    for (const s of initial) this.register(s);
+  }
+
+  register(spec: StepSpec | (Omit<StepSpec, 'module'> & { module: string })): void {
+    const module = /^[a-z]+:/i.test(spec.module) ? spec.module : pathToFileURL(path.resolve(spec.module)).href;
+    this.steps.set(spec.name, { ...spec, module });
+  }
+
+  get(name: string): StepSpec | undefined {
+    return this.steps.get(name);
+  }
+
+  list(): StepInfo[] {
+    return [...this.steps.values()].map(({ name, title, description }) => ({ name, title, description }));
+  }
+}
+
+export function stepModulePath(spec: StepSpec): string {
+  return spec.module.startsWith('file:') ? fileURLToPath(spec.module) : spec.module;
+}

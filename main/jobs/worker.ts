@@ -1,0 +1,64 @@
+/**
+ * Runs steps inside a worker thread. One job at a time per worker; `cache` survives across jobs so
+ * models and SAEs are loaded once. Never imports Electron or React.
+ */
+import { parentPort } from 'node:worker_threads';
+import type { StepContext, StepFn } from '../../common/schemas/job.js';
+import type { FromWorker, ToWorker } from './protocol.js';
+
+const port = parentPort;
+if (!port) throw new Error('main/jobs/worker.ts must run in a worker thread');
+
+const cache = new Map<string, unknown>();
+const controllers = new Map<string, AbortController>();
+
+class CancelledError extends Error {
+  constructor() {
+    super('cancelled');
+    this.name = 'CancelledError';
+  }
+}
+
+function send(m: FromWorker): void {
+  port!.postMessage(m);
+}
+
+async function run(msg: Extract<ToWorker, { type: 'run' }>): Promise<void> {
+  const ac = new AbortController();
+  controllers.set(msg.jobId, ac);
+  const ctx: StepContext = {
+    jobId: msg.jobId,
+    signal: ac.signal,
+    cache,
+    projectDir: msg.projectDir,
+    runDir: msg.runDir,
+    progress: (p) => send({ type: 'progress', jobId: msg.jobId, ...p }),
+    log: (line) => send({ type: 'log', jobId: msg.jobId, line: String(line) }),
+    throwIfCancelled: () => {
+      if (ac.signal.aborted) throw new CancelledError();
+    },
+  };
+  try {
+    const mod = (await import(msg.module)) as Record<string, unknown>;
+    const fn = mod[msg.export] as StepFn | undefined;
+    if (typeof fn !== 'function') throw new Error(`${msg.module}: no exported function "${msg.export}"`);
+    const result = await fn(msg.params, ctx);
+    if (ac.signal.aborted) send({ type: 'cancelled', jobId: msg.jobId });
+    else send({ type: 'done', jobId: msg.jobId, result: result ?? null });
+  } catch (e) {
+    if (ac.signal.aborted) send({ type: 'cancelled', jobId: msg.jobId });
+    else {
+      const err = e instanceof Error ? e : new Error(String(e));
+      send({ type: 'error', jobId: msg.jobId, error: { name: err.name, message: err.message, stack: err.stack } });
+    }
+  } finally {
+    controllers.delete(msg.jobId);
+  }
+}
+
+port.on('message', (msg: ToWorker) => {
+  if (msg.type === 'run') void run(msg);
+  else if (msg.type === 'cancel') controllers.get(msg.jobId)?.abort();
+});
+
+send({ type: 'ready' });
