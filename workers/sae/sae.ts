@@ -4,8 +4,8 @@
  * differentiable in tfjs, unlike where(greater)); TopK keeps relu(pre) at its k largest via a step mask.
  */
 import * as tf from '@tensorflow/tfjs-core';
-// Gradients (tf.grads through encode/decode/splice) need tfjs-core's gradient registry.
-import '@tensorflow/tfjs-core/dist/register_all_gradients';
+// Gradients (tf.grads through encode/decode/splice) need tfjs' gradient registry (works in plain Node too).
+import '../engine/register-gradients.js';
 import type { Sae, SaeMeta } from './types.js';
 
 export interface SaeArrays {
