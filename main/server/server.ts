@@ -24,20 +24,8 @@ import type { WorkbenchCore } from './core.js';
 export const DEFAULT_STATIC_DIR = fileURLToPath(new URL('../../renderer/dist/', import.meta.url));
 export const TOKEN_COOKIE = 'rw_token';
 
-/** Content-Security-Policy for the renderer, shared with the Electron shell. */
-export const RENDERER_CSP = [
-  "default-src 'self'",
-  "script-src 'self' 'wasm-unsafe-eval'",
-  "style-src 'self' 'unsafe-inline'",
-  "img-src 'self' data: blob:",
-  "font-src 'self' data:",
-  "connect-src 'self'",
-  "worker-src 'self' blob:",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-].join('; ');
+export { RENDERER_CSP } from './csp.js';
+import { RENDERER_CSP } from './csp.js';
 
 export interface ServerOptions {
   core: WorkbenchCore;

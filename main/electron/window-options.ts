@@ -1,0 +1,42 @@
+/** The main window's web preferences: the whole security posture in one place, unit-tested. */
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const PRELOAD_PATH = fileURLToPath(new URL('./preload.cjs', import.meta.url));
+
+export function secureWebPreferences(preload = PRELOAD_PATH) {
+  return {
+    preload,
+    contextIsolation: true,
+    sandbox: true,
+    nodeIntegration: false,
+    nodeIntegrationInWorker: false,
+    nodeIntegrationInSubFrames: false,
+    webSecurity: true,
+    allowRunningInsecureContent: false,
+    experimentalFeatures: false,
+    enableBlinkFeatures: '',
+    webviewTag: false,
+    navigateOnDragDrop: false,
+    safeDialogs: true,
+    spellcheck: false,
+  } as const;
+}
+
+export function mainWindowOptions(preload = PRELOAD_PATH) {
+  return {
+    width: 1400,
+    height: 900,
+    minWidth: 900,
+    minHeight: 600,
+    show: false,
+    title: 'Refusal Workbench',
+    backgroundColor: '#111418',
+    webPreferences: secureWebPreferences(preload),
+  };
+}
+
+export const RENDERER_DIST = fileURLToPath(new URL('../../renderer/dist/', import.meta.url));
+export function rendererFile(rel: string): string {
+  return path.join(RENDERER_DIST, rel);
+}
