@@ -10,6 +10,7 @@ export { ChatTokenizer, type ChatMessage } from './tokenizer.js';
 export { prepareBatch, leftPad, defaultPositions } from './batch.js';
 export { gradientsAtHooks, valueAndGradsAt } from './gradients.js';
 export { Transformer };
+export { Decoder } from './transformer.js';
 
 /**
  * Build a model from HF-named weights. Takes ownership of plain tensors (they are transposed and

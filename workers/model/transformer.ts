@@ -6,10 +6,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 // Gradient functions are not registered by tfjs-core alone.
 import '../engine/register-gradients.js';
-import { prepareBatch } from './batch.js';
+import { prepareBatch, type PreparedBatch } from './batch.js';
 import { inverseFrequencies, ropeTables } from './rope.js';
 import type {
-  CausalLM, ForwardOptions, ForwardResult, GenerateOptions, GenerateResult, HookContext, HookPoint, Hooks, ModelConfig, TokenBatch,
+  CausalLM, DecodingSession, ForwardOptions, ForwardResult, GenerateOptions, GenerateResult, HookContext, HookPoint, Hooks, ModelConfig, TokenBatch,
 } from './types.js';
 import { hookNames } from './types.js';
 
@@ -342,57 +342,97 @@ export class Transformer implements CausalLM {
     return { logits: out.logits, cache };
   }
 
-  async generate(batch: TokenBatch, opts: GenerateOptions): Promise<GenerateResult> {
-    const p = prepareBatch(batch);
-    const B = p.B;
-    const stop = new Set(opts.stopTokens ?? this.stopTokens);
-    const hooks = opts.hooks ?? [];
-    const rng = opts.sampling && opts.sampling.temperature > 0 ? mulberry32(opts.sampling.seed) : null;
-    const keyMask = p.attentionMask.map((r) => [...r]);
-    // Left padding: the last slot of every row is its last real token.
-    const lastPos = p.positionIds.map((r) => r[p.T - 1]!);
-    const newTokens: number[][] = Array.from({ length: B }, () => []);
-    const stopped = new Array<boolean>(B).fill(false);
-    let state = tidy(() => {
-      const r = this.core({
-        ids: p.inputIds, positions: p.positionIds, keyMask, offset: 0, promptLength: p.T, step: -1, hooks,
-        cache: new Set(), logits: 'last', stopAtLayer: this.config.nLayers - 1, past: null, collectKv: true,
-      });
+  /**
+   * Stepwise KV-cache decoding: the prompt pass runs now; `push(tokens)` appends one token per row.
+   * Two decoders fed the same tokens advance in lockstep (e.g. an unintervened twin of a clamped run).
+   */
+  startDecoding(batch: TokenBatch, hooks: Hooks = []): Decoder {
+    return new Decoder(this, prepareBatch(batch), hooks);
+  }
+
+  /** @internal one cached pass; used by Decoder. */
+  decodePass(args: Omit<CoreArgs, 'cache' | 'logits' | 'stopAtLayer' | 'collectKv'>): { logits: tf.Tensor3D; kv: KV[] } {
+    return tidy(() => {
+      const r = this.core({ ...args, cache: new Set(), logits: 'last', stopAtLayer: this.config.nLayers - 1, collectKv: true });
       return { logits: r.logits!, kv: r.kv! };
     });
+  }
+
+  async generate(batch: TokenBatch, opts: GenerateOptions): Promise<GenerateResult> {
+    const stop = new Set(opts.stopTokens ?? this.stopTokens);
+    const rng = opts.sampling && opts.sampling.temperature > 0 ? mulberry32(opts.sampling.seed) : null;
+    const dec = this.startDecoding(batch, opts.hooks ?? []);
+    const B = dec.batchSize;
+    const newTokens: number[][] = Array.from({ length: B }, () => []);
+    const stopped = new Array<boolean>(B).fill(false);
     try {
       for (let step = 0; step < opts.maxNewTokens; step++) {
         if (opts.signal?.aborted) throw new Error('generation cancelled');
-        const logits = (await state.logits.data()) as Float32Array;
-        const V = this.config.vocabSize;
-        const next: number[] = [];
-        for (let b = 0; b < B; b++) {
-          const row = logits.subarray(b * V, (b + 1) * V);
-          const tok = rng ? sample(row, opts.sampling!, rng) : argmax(row);
-          next.push(tok);
-          if (!stopped[b]) {
-            newTokens[b]!.push(tok);
-            if (stop.has(tok)) stopped[b] = true;
-          }
-        }
+        const rows = await dec.lastLogits();
+        const next = rows.map((row) => (rng ? sample(row, opts.sampling!, rng) : argmax(row)));
+        next.forEach((tok, b) => {
+          if (stopped[b]) return;
+          newTokens[b]!.push(tok);
+          if (stop.has(tok)) stopped[b] = true;
+        });
         opts.onStep?.(step);
         if (stopped.every(Boolean) || step === opts.maxNewTokens - 1) break;
-        for (let b = 0; b < B; b++) keyMask[b]!.push(1);
-        const positions = next.map((_, b) => [lastPos[b]! + 1 + step]);
-        const prev = state;
-        state = tidy(() => {
-          const r = this.core({
-            ids: next.map((t) => [t]), positions, keyMask, offset: p.T + step, promptLength: p.T, step, hooks,
-            cache: new Set(), logits: 'last', stopAtLayer: this.config.nLayers - 1, past: prev.kv, collectKv: true,
-          });
-          return { logits: r.logits!, kv: r.kv! };
-        });
-        disposeState(prev);
+        dec.push(next);
       }
     } finally {
-      disposeState(state);
+      dec.dispose();
     }
     return { newTokens, stopped };
+  }
+}
+
+/** A KV-cached decoding session (see Transformer.startDecoding). Dispose it when done. */
+export class Decoder implements DecodingSession {
+  private state: { logits: tf.Tensor3D; kv: KV[] } | null;
+  private readonly keyMask: number[][];
+  private readonly lastPos: number[];
+  /** Generated tokens pushed so far. */
+  step = 0;
+  readonly batchSize: number;
+  readonly promptLength: number;
+
+  constructor(private readonly model: Transformer, p: PreparedBatch, private readonly hooks: Hooks) {
+    this.batchSize = p.B;
+    this.promptLength = p.T;
+    this.keyMask = p.attentionMask.map((r) => [...r]);
+    // Left padding: the last slot of every row is its last real token.
+    this.lastPos = p.positionIds.map((r) => r[p.T - 1]!);
+    this.state = model.decodePass({
+      ids: p.inputIds, positions: p.positionIds, keyMask: this.keyMask, offset: 0, promptLength: p.T, step: -1, hooks, past: null,
+    });
+  }
+
+  /** Logits of the last position, one row per sequence. */
+  async lastLogits(): Promise<Float32Array[]> {
+    if (!this.state) throw new Error('decoder disposed');
+    const V = this.model.config.vocabSize;
+    const all = (await this.state.logits.data()) as Float32Array;
+    return Array.from({ length: this.batchSize }, (_, b) => all.subarray(b * V, (b + 1) * V));
+  }
+
+  /** Append one token per row and run its cached pass (hooks see step = tokens pushed before it). */
+  push(tokens: number[]): void {
+    if (!this.state) throw new Error('decoder disposed');
+    if (tokens.length !== this.batchSize) throw new Error(`push: ${tokens.length} tokens for ${this.batchSize} rows`);
+    for (const row of this.keyMask) row.push(1);
+    const s = this.step;
+    const prev = this.state;
+    this.state = this.model.decodePass({
+      ids: tokens.map((t) => [t]), positions: tokens.map((_, b) => [this.lastPos[b]! + 1 + s]), keyMask: this.keyMask,
+      offset: this.promptLength + s, promptLength: this.promptLength, step: s, hooks: this.hooks, past: prev.kv,
+    });
+    disposeState(prev);
+    this.step++;
+  }
+
+  dispose(): void {
+    if (this.state) disposeState(this.state);
+    this.state = null;
   }
 }
 

@@ -121,12 +121,27 @@ export interface GenerateResult {
   stopped: boolean[];
 }
 
+/** Stepwise KV-cache decoding; two sessions fed the same tokens advance in lockstep. */
+export interface DecodingSession {
+  readonly batchSize: number;
+  readonly promptLength: number;
+  /** Tokens pushed so far. */
+  readonly step: number;
+  /** Last-position logits per row. */
+  lastLogits(): Promise<Float32Array[]>;
+  /** Append one token per row (hooks of this pass see ctx.step = tokens pushed before it). */
+  push(tokens: number[]): void;
+  dispose(): void;
+}
+
 export interface CausalLM {
   readonly config: ModelConfig;
   /** Synchronous forward; call inside tf.tidy or dispose the results. */
   forward(batch: TokenBatch, opts?: ForwardOptions): ForwardResult;
   /** Greedy or seeded sampling with a KV cache; equals a full recompute at every step. */
   generate(batch: TokenBatch, opts: GenerateOptions): Promise<GenerateResult>;
+  /** Stepwise decoding with hooks on the prompt pass and every pushed token (optional for test doubles). */
+  startDecoding?(batch: TokenBatch, hooks?: Hooks): DecodingSession;
   /** Bytes of float32 weights held. */
   weightBytes(): number;
   dispose(): void;
