@@ -53,6 +53,12 @@ export interface SaeSource {
   load(): TfSae;
   /** Load only these features' encoder columns, biases, thresholds and decoder rows. */
   loadSlice(indices: number[]): SaeSlice;
+  /**
+   * Features [f0, f1) as a slice: contiguous reads of their encoder columns and decoder rows. For
+   * JumpReLU/ReLU SAEs a feature depends only on its own column, so encoding chunk by chunk is exact —
+   * full-width attribution or ActDiff with a fraction of one SAE resident (not for TopK).
+   */
+  loadRange(f0: number, f1: number): SaeSlice;
   /** Decoder rows [r0, r1), folded, [r1 − r0, dIn] C order (streamed from disk). */
   readDecoderRows(r0: number, r1: number): Float32Array;
   close(): void;
@@ -207,6 +213,19 @@ function makeSource(plan: Plan): SaeSource {
         W_dec: fin(plan.W_dec.raw.file, plan.W_dec.raw.name, W_dec),
         b_dec: plan.b_dec(),
         threshold: plan.threshold ? pick(plan.threshold()) : null,
+      });
+    },
+    loadRange(f0, f1) {
+      if (!(Number.isInteger(f0) && Number.isInteger(f1) && 0 <= f0 && f0 < f1 && f1 <= meta.dSae)) {
+        throw new RangeError(`feature range [${f0}, ${f1}) is not inside [0, ${meta.dSae})`);
+      }
+      const indices = Array.from({ length: f1 - f0 }, (_, i) => f0 + i);
+      return makeSlice(meta, indices, {
+        W_enc: fin(plan.W_enc.raw.file, plan.W_enc.raw.name, plan.W_enc.readColumnRange(f0, f1)),
+        b_enc: plan.b_enc().slice(f0, f1),
+        W_dec: fin(plan.W_dec.raw.file, plan.W_dec.raw.name, plan.W_dec.readRows(f0, f1)),
+        b_dec: plan.b_dec(),
+        threshold: plan.threshold ? plan.threshold().slice(f0, f1) : null,
       });
     },
     readDecoderRows: (r0, r1) => fin(plan.W_dec.raw.file, plan.W_dec.raw.name, plan.W_dec.readRows(r0, r1)),

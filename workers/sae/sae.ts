@@ -164,3 +164,13 @@ export function sliceSae(sae: Sae, indices: number[]): SaeSlice {
     threshold: data[3] ?? null,
   });
 }
+
+/** f restricted to a slice's features: x [..., dIn] → [..., |S|] (exact for JumpReLU/ReLU SAEs). */
+export function encodeSlice(slice: SaeSlice, x: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => {
+    const { x2, lead } = to2d(x);
+    const xin = slice.meta.applyBDecToInput ? tf.sub(x2, slice.b_dec) : x2;
+    const pre = tf.add(tf.matMul(xin, slice.W_enc), slice.b_enc);
+    return tf.reshape(activate(pre, slice.meta.architecture, slice.threshold, null), [...lead, slice.indices.length]);
+  });
+}

@@ -197,6 +197,23 @@ export class SaeSet {
     }
   }
 
+  /**
+   * A layer's features in contiguous chunks, each a slice with its encoder columns and decoder rows,
+   * read from disk without loading the layer (exact chunk-wise encoding for JumpReLU/ReLU; see
+   * `encodeSlice`). Each slice is disposed when the loop moves on.
+   */
+  *featureChunks(layer: number, chunkFeatures = 4096): Generator<SaeSlice> {
+    const src = this.source(layer);
+    for (let f0 = 0; f0 < src.meta.dSae; f0 += chunkFeatures) {
+      const slice = src.loadRange(f0, Math.min(src.meta.dSae, f0 + chunkFeatures));
+      try {
+        yield slice;
+      } finally {
+        slice.dispose();
+      }
+    }
+  }
+
   close(): void {
     this.dropAll();
     for (const s of this.sources.values()) s.close();

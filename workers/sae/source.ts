@@ -133,6 +133,12 @@ export class LogicalMatrix {
     return this.readColumnsOf(true, range(r0, r1));
   }
 
+  /** Columns [c0, c1), [rows, c1 − c0] C order (one contiguous read when stored transposed). */
+  readColumnRange(c0: number, c1: number): Float32Array {
+    if (!this.transposed) return this.readColumnsOf(false, range(c0, c1));
+    return this.scaled(transpose(this.raw.readRows(c0, c1), c1 - c0, this.rows));
+  }
+
   /** Selected columns, [rows, idx.length] C order. */
   readColumns(idx: number[]): Float32Array {
     if (this.transposed) {

@@ -1,0 +1,43 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { initBackend } from '../../workers/engine/backend.js';
+import { encodeSlice, SaeSet } from '../../workers/sae/index.js';
+import { FIX, maxAbsDiff, readBin } from './helpers.js';
+
+beforeAll(async () => {
+  await initBackend();
+});
+
+describe('streaming one SAE layer (or a fraction of one) at a time', () => {
+  for (const [name, p, dir] of [
+    ['gemma scope', `${FIX}/sae-gemmascope/params.npz`, `${FIX}/sae-gemmascope`],
+    ['llama scope (transposed storage)', `${FIX}/sae-saelens/raw_llamascope/L1R-8x`, `${FIX}/sae-saelens`],
+  ] as const) {
+    it(`feature chunks encode exactly like the whole SAE: ${name}`, () => {
+      const set = SaeSet.open(p, { layer: name.startsWith('gemma') ? 2 : undefined });
+      const layer = set.layers[0]!;
+      const x = tf.tensor2d(readBin(dir, 'sae_in').data as Float32Array, [24, 64]);
+      const parts: tf.Tensor[] = [];
+      const wdec: tf.Tensor[] = [];
+      const before = tf.memory().numTensors;
+      for (const slice of set.featureChunks(layer, 100)) {
+        parts.push(encodeSlice(slice, x));
+        wdec.push(tf.clone(slice.W_dec));
+      }
+      expect(set.residentLayers()).toEqual([]);
+      expect(tf.memory().numTensors).toBe(before + parts.length + wdec.length);
+      const f = tf.concat(parts, 1);
+      expect(maxAbsDiff(f.dataSync(), readBin(dir, 'feature_acts').data)).toBeLessThanOrEqual(1e-4);
+      const full = set.get(layer);
+      expect(maxAbsDiff(tf.concat(wdec, 0).dataSync(), full.W_dec.dataSync())).toBe(0);
+      let rows = 0;
+      for (const c of set.decoderChunks(layer, 128)) {
+        expect(maxAbsDiff(c.W_dec.dataSync(), tf.slice(full.W_dec, [c.r0, 0], [c.rows, 64]).dataSync())).toBe(0);
+        rows += c.rows;
+      }
+      expect(rows).toBe(full.meta.dSae);
+      tf.dispose([x, f, ...parts, ...wdec]);
+      set.close();
+    });
+  }
+});
