@@ -1,0 +1,284 @@
+/**
+ * The default discovery pipeline (§1 steps 2–9 + graph): data prep → direction (+ layer sweep) → cosine
+ * pool + CosSim → LA-IG (S2 by default) → K* selection + baselines → clamped generation, judged → graph.
+ * Every step is checkpointed in the run folder (resume per step, generation per batch).
+ */
+import { z } from 'zod';
+import { laIg, type AttributionResult } from './attribution.js';
+import { filterByFirstToken, encodePrompts } from './data.js';
+import { layerSweep, refusalDirection } from './direction.js';
+import { generateUnder, refusalRate, substringJudge, type Condition, type Generation, type RefusalJudge } from './generate.js';
+import { buildGraph, upwardEdgeCount, type FeatureGraph } from './graph.js';
+import { cosinePool } from './pool.js';
+import type { RunDir } from './runs.js';
+import { actDiff, randomControl, selectAp, selectFeatures } from './selection.js';
+import { checkAbort, defaultClampValue, type EncodedPrompt, type FeatureSets, type Lens, type StepCtx } from './types.js';
+
+export const DiscoveryParamsSchema = z.object({
+  /** ℓ*: null = choose by the layer sweep. */
+  layer: z.number().int().nullable().default(null),
+  /** Layer-sweep candidates (default every layer below 0.8·L, as Arditi prunes). */
+  sweepMaxLayerFrac: z.number().min(0).max(1).default(0.8),
+  directionFrom: z.enum(['eval', 'train']).default('eval'),
+  k: z.number().int().positive().default(10),
+  kStar: z.number().int().positive().default(20),
+  steps: z.number().int().positive().default(10),
+  alphaRule: z.enum(['trapezoid', 'midpoint', 'left']).default('trapezoid'),
+  errorTerm: z.enum(['ablated', 'compat']).default('ablated'),
+  attributionPath: z.enum(['shortcut', 'literal']).default('shortcut'),
+  clampPath: z.enum(['sparse', 'literal']).default('sparse'),
+  clampValue: z.number().nullable().default(null),
+  clampPositions: z.enum(['all', 'prompt', 'generated']).default('all'),
+  apCompatMisaligned: z.boolean().default(false),
+  positions: z.enum(['default', 'all']).default('default'),
+  filterHarmless: z.boolean().default(true),
+  filterHarmful: z.boolean().default(false),
+  maxNewTokens: z.number().int().positive().default(32),
+  stopRule: z.enum(['eos+eot', 'eos']).default('eos+eot'),
+  laBatchSize: z.number().int().positive().default(4),
+  genBatchSize: z.number().int().positive().default(16),
+  methods: z
+    .array(z.enum(['base', 'cossim_ap', 'cossim', 'actdiff', 'ap', 'as', 'random']))
+    .default(['base', 'cossim_ap', 'cossim', 'actdiff', 'ap', 'as', 'random']),
+  graph: z
+    .object({
+      enabled: z.boolean().default(true),
+      priorLayers: z.number().int().positive().default(2),
+      stopGradient: z.enum(['features', 'none']).default('features'),
+      clampMeasure: z.boolean().default(true),
+      samples: z.number().int().positive().default(16),
+    })
+    .default({ enabled: true, priorLayers: 2, stopGradient: 'features', clampMeasure: true, samples: 16 }),
+  seed: z.number().int().default(42),
+});
+export type DiscoveryParams = z.infer<typeof DiscoveryParamsSchema>;
+
+export const METHOD_KEYS = ['base', 'cossim_ap', 'cossim', 'actdiff', 'ap', 'as', 'random'] as const;
+export type MethodKey = (typeof METHOD_KEYS)[number];
+
+export interface DiscoverySuites {
+  /** Harmful eval prompts (held out): rates, LA-IG and (reference) the direction. */
+  harmful: string[];
+  /** Harmless prompts for the direction and ActDiff (filtered to those not refused). */
+  harmless: string[];
+  /** Harmless held-out prompts: the side-effect refusal rate. */
+  evalHarmless: string[];
+  /** Optional separate harmful prompts for the direction (directionFrom 'train'). */
+  harmfulTrain?: string[];
+}
+
+export interface DiscoveryResults {
+  kind: 'refusal-workbench/discovery-results';
+  schemaVersion: 1;
+  layer: number;
+  layerSweep: Array<{ layer: number; refusalRate: number; meanRefusalProb: number }> | null;
+  counts: { harmful: number; harmless: number; evalHarmless: number };
+  clampValue: number;
+  sets: Record<string, FeatureSets>;
+  refusal_rate: Partial<Record<MethodKey, number>>;
+  harmless_refusal_rate: Partial<Record<MethodKey, number>>;
+  graph: { nodes: number; edges: number; upward_edges: number; gradient_edges: number; clamp_edges: number } | null;
+  judge: string;
+  timings: Record<string, number>;
+}
+
+export function reviveAttribution(raw: unknown): AttributionResult {
+  const r = raw as AttributionResult;
+  const f32 = (o: Record<number, unknown>) =>
+    Object.fromEntries(Object.entries(o).map(([k, v]) => [k, Float32Array.from(v as number[])]));
+  for (const s of r.samples) {
+    s.poolAttr = f32(s.poolAttr);
+    s.poolGrad = f32(s.poolGrad);
+    s.poolDelta = f32(s.poolDelta);
+  }
+  if (r.apSum) r.apSum = Object.fromEntries(Object.entries(r.apSum).map(([k, v]) => [k, Float64Array.from(v as unknown as number[])]));
+  return r;
+}
+
+export async function discover(
+  lens: Lens,
+  suites: DiscoverySuites,
+  paramsIn: Partial<DiscoveryParams>,
+  run: RunDir | null,
+  ctx: StepCtx,
+  opts: { judge?: RefusalJudge } = {},
+): Promise<{ results: DiscoveryResults; graph: FeatureGraph | null; generations: Record<string, Generation[]>; attribution: AttributionResult }> {
+  const P = DiscoveryParamsSchema.parse(paramsIn);
+  const judge = opts.judge ?? substringJudge;
+  const timings: Record<string, number> = {};
+  const step = async <T>(name: string, fn: () => Promise<T>, revive?: (raw: unknown) => T): Promise<T> => {
+    checkAbort(ctx);
+    const t0 = performance.now();
+    const v = run ? (await run.step(name, fn, revive)).value : await fn();
+    timings[name] = (performance.now() - t0) / 1000;
+    ctx.log(`${name}: ${timings[name].toFixed(2)} s`);
+    return v;
+  };
+  const L = lens.model.config.nLayers;
+
+  // 1. data
+  const data = await step('data', async () => {
+    const harmful = encodePrompts(lens, suites.harmful);
+    let harmless = encodePrompts(lens, suites.harmless);
+    if (P.filterHarmless) harmless = (await filterByFirstToken(lens, harmless, 'complies', ctx)).kept;
+    let harmfulTrain = suites.harmfulTrain ? encodePrompts(lens, suites.harmfulTrain) : null;
+    if (harmfulTrain && P.filterHarmful) harmfulTrain = (await filterByFirstToken(lens, harmfulTrain, 'refuses', ctx)).kept;
+    const evalHarmless = encodePrompts(lens, suites.evalHarmless);
+    return { harmful, harmless, harmfulTrain, evalHarmless };
+  });
+  const harmful: EncodedPrompt[] = data.harmful;
+  const dirHarmful = P.directionFrom === 'train' && data.harmfulTrain ? data.harmfulTrain : harmful;
+
+  // 2. direction + layer
+  const dir = await step('direction', async () => {
+    const r = await refusalDirection(lens, { harmful: dirHarmful, harmless: data.harmless }, ctx);
+    return { directions: r.directions.map((d) => Array.from(d)) };
+  });
+  const directions = dir.directions.map((d) => Float32Array.from(d));
+  const sweep = await step('layer', async () => {
+    if (P.layer !== null) return { layer: P.layer, rows: null };
+    const maxL = Math.max(1, Math.floor(P.sweepMaxLayerFrac * L));
+    const cands = Array.from({ length: maxL }, (_, l) => l);
+    const r = await layerSweep(lens, { directions, prompts: dirHarmful, candidates: cands }, ctx);
+    return { layer: r.bestLayer, rows: r.rows };
+  });
+  const layer = sweep.layer;
+  const vR = directions[layer];
+
+  // 3. pool + CosSim
+  const pool = await step('pool', () => cosinePool(lens, { direction: vR, k: P.k, kStar: P.kStar }, ctx));
+
+  // 4. LA-IG (pool per token + full width for AP)
+  const attr = await step(
+    'attribution',
+    () =>
+      laIg(
+        lens,
+        {
+          prompts: harmful,
+          direction: vR,
+          steps: P.steps,
+          alphaRule: P.alphaRule,
+          errorTerm: P.errorTerm,
+          path: P.attributionPath,
+          batchSize: P.laBatchSize,
+          pool: pool.pool,
+          fullWidth: P.methods.includes('ap'),
+          fullWidthTop: P.kStar,
+          apPositions: P.positions,
+        },
+        ctx,
+      ),
+    reviveAttribution,
+  );
+
+  // 5. selection + baselines
+  const sets = await step('selection', async () => {
+    const sel = selectFeatures(attr, { kStar: P.kStar, skipPrefix: lens.codec.skipPrefix });
+    const out: Record<string, FeatureSets> = {
+      cossim_ap: sel.local,
+      cossim_ap_global: sel.global,
+      cossim: { kind: 'global', sets: [pool.cossim] },
+    };
+    if (P.methods.includes('ap')) {
+      const ap = selectAp(attr, { kStar: P.kStar, compatMisaligned: P.apCompatMisaligned });
+      out.ap = ap.local;
+      out.ap_global = ap.global;
+    }
+    if (P.methods.includes('actdiff'))
+      out.actdiff = (await actDiff(lens, { harmful, harmless: data.harmless, kStar: P.kStar, positions: P.positions }, ctx)).set;
+    out.random = await randomControl(lens, sel.local, P.seed);
+    return { sets: out, globalScores: sel.globalScores.map((s) => s.score) };
+  });
+
+  // 6. clamped generation, judged
+  const c = P.clampValue ?? defaultClampValue(lens.family);
+  const condition = (m: MethodKey): Condition => {
+    if (m === 'base') return { kind: 'none' };
+    if (m === 'as') return { kind: 'ablate', direction: vR };
+    return { kind: 'clamp', sets: sets.sets[m], edit: { mode: 'multiply', c }, positions: P.clampPositions, path: P.clampPath };
+  };
+  const generations: Record<string, Generation[]> = {};
+  const refusal: Partial<Record<MethodKey, number>> = {};
+  const harmlessRefusal: Partial<Record<MethodKey, number>> = {};
+  const t0 = performance.now();
+  const store = run?.batchStore<Generation[]>();
+  for (const m of P.methods) {
+    checkAbort(ctx);
+    const hc = condition(m);
+    generations[`${m}-harmful`] = await generateUnder(
+      lens,
+      { prompts: harmful, condition: hc, maxNewTokens: P.maxNewTokens, batchSize: P.genBatchSize, stopRule: P.stopRule, store, storeKey: `${m}-harmful` },
+      ctx,
+    );
+    refusal[m] = (await refusalRate(judge, generations[`${m}-harmful`])).rate;
+    // harmless side effect: global sets for the per-sample methods (sets are aligned to the harmful suite)
+    let hcond = hc;
+    if (hc.kind === 'clamp' && hc.sets.kind === 'local') {
+      const g = m === 'cossim_ap' ? sets.sets.cossim_ap_global : m === 'ap' ? sets.sets.ap_global : { kind: 'global' as const, sets: [dedupe(hc.sets.sets.flat()).slice(0, P.kStar)] };
+      hcond = { ...hc, sets: g };
+    }
+    generations[`${m}-harmless`] = await generateUnder(
+      lens,
+      { prompts: data.evalHarmless, condition: hcond, maxNewTokens: P.maxNewTokens, batchSize: P.genBatchSize, stopRule: P.stopRule, store, storeKey: `${m}-harmless` },
+      ctx,
+    );
+    harmlessRefusal[m] = (await refusalRate(judge, generations[`${m}-harmless`])).rate;
+    ctx.log(`${m}: harmful refusal ${refusal[m]!.toFixed(3)}, harmless refusal ${harmlessRefusal[m]!.toFixed(3)}`);
+  }
+  timings.generate = (performance.now() - t0) / 1000;
+
+  // 7. graph on the global CosSim+AP set
+  let graph: FeatureGraph | null = null;
+  if (P.graph.enabled) {
+    graph = await step('graph', async () => {
+      const sub = { ...attr, samples: attr.samples.slice(0, P.graph.samples) };
+      return buildGraph(
+        lens,
+        {
+          attr: sub,
+          nodes: sets.sets.cossim_ap_global.sets[0],
+          scores: sets.globalScores,
+          priorLayers: P.graph.priorLayers,
+          stopGradient: P.graph.stopGradient,
+          clampMeasure: P.graph.clampMeasure ? c : null,
+          batchSize: P.laBatchSize * 2,
+        },
+        ctx,
+      );
+    });
+  }
+  const results: DiscoveryResults = {
+    kind: 'refusal-workbench/discovery-results',
+    schemaVersion: 1,
+    layer,
+    layerSweep: sweep.rows,
+    counts: { harmful: harmful.length, harmless: data.harmless.length, evalHarmless: data.evalHarmless.length },
+    clampValue: c,
+    sets: sets.sets,
+    refusal_rate: refusal,
+    harmless_refusal_rate: harmlessRefusal,
+    graph: graph
+      ? {
+          nodes: graph.nodes.length,
+          edges: graph.edges.length,
+          upward_edges: upwardEdgeCount(graph),
+          gradient_edges: graph.edges.filter((e) => e.method === 'gradient').length,
+          clamp_edges: graph.edges.filter((e) => e.method === 'clamp').length,
+        }
+      : null,
+    judge: judge.name,
+    timings,
+  };
+  return { results, graph, generations, attribution: attr };
+}
+
+function dedupe(fs: Array<{ layer: number; index: number }>) {
+  const seen = new Set<string>();
+  return fs.filter((f) => {
+    const k = `${f.layer}/${f.index}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
