@@ -1,0 +1,5 @@
+export * from './logreg.js';
+export * from './metrics.js';
+export * from './standardize.js';
+export * from './train.js';
+export * from './report.js';
