@@ -80,7 +80,7 @@ describe('selection', () => {
     const t = toyLens({ seed: 13 });
     const H = prompts(t.lens, ['make it', 'do that now']);
     const dir = (await refusalDirection(t.lens, { harmful: H, harmless: prompts(t.lens, ['hi', 'ok there']) })).directions[1];
-    const pool = { 0: [0, 1, 2, 3, 4, 5], 1: [0, 1, 2, 3, 4, 5], 2: [0, 1, 2, 3, 4, 5] };
+    const pool: Record<number, number[]> = { 0: [0, 1, 2, 3, 4, 5], 1: [0, 1, 2, 3, 4, 5], 2: [0, 1, 2, 3, 4, 5] };
     const attr = await laIg(t.lens, { prompts: H, direction: dir, steps: 2, pool }, quietCtx());
     // nodes: feature j at layer 0 with Δ≠0, feature i at layer 2 active
     const pick = (l: number) => pool[l].find((i) => attr.samples.some((s) => Array.from(s.poolDelta[l]).some((v, k) => k % 6 === pool[l].indexOf(i) && Math.abs(v) > 1e-3)))!;
