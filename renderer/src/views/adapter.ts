@@ -1,0 +1,296 @@
+/**
+ * Adapts the shell's `WorkbenchApi` (common/api.ts: projects, features, runs, files, jobs) to the calls
+ * the views make (`ViewApi`). Results are stored files in the project, found through each run's manifest:
+ *
+ *   runs/<id>/manifest.json            step, params, status, outputs, versions, seed, backend, timings
+ *   runs/<id>/<graph*.json>            discovery graph: nodes {layer,index,attribution,role?,topPositions}, edges
+ *   runs/<id>/<results|rates*.json>    rates per method × suite with n
+ *   runs/<id>/<feature*.json>          per-feature details (cosine, contexts, logit lens, histogram)
+ *   runs/<id>/<probe*.json>            probe report
+ *   runs/<id>/<categor*.json>          categories run (issue 9)
+ *   suites/<slug>.json                 prompt suites (common/suites PromptSuite)
+ *   exports/<name>                     everything the Export buttons write
+ *
+ * Work that computes (model inspection, SAE preflight, discovery, playground) starts a job by step name,
+ * chosen from `jobs.steps()` by pattern so the views keep working while step names settle.
+ */
+import type { ApiEvent, JobInfo, RunManifest as StoredManifest, WorkbenchApi as ShellApi } from '../../../common/api';
+import type { PromptSuite } from '../../../common/suites/schema';
+import {
+  adaptCategories,
+  adaptGraph,
+  adaptProbeReport,
+  adaptRunResults,
+  featureKey,
+  type FeatureDetailVM,
+  type JobVM,
+  type ModelVM,
+  type PlaygroundResultVM,
+  type PreflightVM,
+  type RunManifest,
+  type RunSummaryVM,
+  type StoredSuite,
+  type ViewApi,
+} from './types';
+
+export function isShellApi(api: unknown): api is ShellApi {
+  const a = api as Partial<ShellApi> | null;
+  return !!a && typeof a === 'object' && typeof a.files === 'object' && typeof a.jobs === 'object' && typeof a.runs === 'object';
+}
+
+export function toViewManifest(m: StoredManifest | Record<string, unknown>): RunManifest {
+  const s = m as Record<string, unknown>;
+  return { ...s, runId: String(s.id ?? s.runId ?? 'run'), kind: String(s.step ?? s.kind ?? '') } as RunManifest;
+}
+
+export function jobToVM(j: JobInfo): JobVM {
+  const status = j.status === 'succeeded' ? 'done' : j.status;
+  const r = j.result as Record<string, unknown> | null;
+  return {
+    id: j.id,
+    kind: j.step,
+    status,
+    stage: j.progress?.stage,
+    fraction: j.progress?.fraction ?? undefined,
+    etaSeconds: j.progress?.etaMs != null ? j.progress.etaMs / 1000 : undefined,
+    error: j.error ?? undefined,
+    runId: r && typeof r.runId === 'string' ? r.runId : j.id,
+    stages: Array.isArray(r?.stages) ? (r!.stages as JobVM['stages']) : undefined,
+  };
+}
+
+function slug(s: string): string {
+  return s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '') || 'suite';
+}
+
+const BYTES: Record<string, number> = { float32: 4, fp32: 4, float16: 2, fp16: 2, bfloat16: 2, bf16: 2, int8: 1 };
+export function estimateBytes(params: number, dtype: string): number {
+  return params * (BYTES[dtype.toLowerCase()] ?? 4);
+}
+
+export function fromShellApi(api: ShellApi): ViewApi {
+  const readJson = async (p: string): Promise<unknown> => JSON.parse(await api.files.readText({ path: p }));
+  let stepsCache: Promise<string[]> | null = null;
+  const steps = () => (stepsCache ??= api.jobs.steps().then((s) => s.map((x) => x.name)).catch(() => []));
+  const findStep = async (re: RegExp): Promise<string | null> => (await steps()).find((s) => re.test(s)) ?? null;
+
+  const manifests = async (): Promise<StoredManifest[]> => {
+    const runs = await api.runs.list();
+    const ms = await Promise.all(runs.map((r) => api.runs.get({ id: r.id }).catch(() => null)));
+    return ms.filter((m): m is StoredManifest => !!m).sort((a, b) => (a.startedAt < b.startedAt ? 1 : a.startedAt > b.startedAt ? -1 : 0));
+  };
+  /** Newest succeeded run (or the given one) with an output file matching `file`. */
+  const findOutput = async (file: RegExp, runId?: string, stepRe?: RegExp): Promise<{ m: StoredManifest; path: string } | null> => {
+    const ms = runId ? [await api.runs.get({ id: runId })] : await manifests();
+    for (const m of ms) {
+      if (m.status !== 'succeeded' && !runId) continue;
+      if (stepRe && !runId && !stepRe.test(m.step)) continue;
+      const out = m.outputs.find((o) => file.test(o));
+      if (out) return { m, path: `runs/${m.id}/${out}` };
+    }
+    return null;
+  };
+
+  /** Start a step and wait for its result (events, with polling as a fallback). */
+  const runJob = async (step: string, params: Record<string, unknown>): Promise<unknown> => {
+    const job = await api.jobs.start({ step, params });
+    return new Promise((resolve, reject) => {
+      let done = false;
+      const finish = (j: JobInfo) => {
+        if (done || j.id !== job.id) return;
+        if (j.status === 'succeeded') resolve(j.result);
+        else if (j.status === 'failed' || j.status === 'cancelled') reject(new Error(j.error ?? j.status));
+        else return;
+        done = true;
+        off();
+        clearInterval(t);
+      };
+      const off = api.onEvent((e: ApiEvent) => e.type === 'job' && finish(e.job));
+      const t = setInterval(() => api.jobs.get({ id: job.id }).then(finish, () => undefined), 500);
+    });
+  };
+
+  return {
+    async getProject() {
+      const p = await api.projects.current();
+      if (!p) return null;
+      const src = p.project.sources;
+      const info = await api.app.info().catch(() => null);
+      return {
+        name: p.name,
+        path: p.dir,
+        isDemo: src.some((s) => s.type === 'demo'),
+        backend: info?.backend,
+        sources: {
+          model: src.find((s) => s.type === 'model' || s.type === 'demo')?.path,
+          saes: src.filter((s) => s.type === 'sae').map((s) => s.path),
+          suites: src.filter((s) => s.type === 'suite').map((s) => s.path),
+        },
+      };
+    },
+    async openProject() {
+      const recent = await api.projects.recent();
+      const r = recent.find((x) => x.exists);
+      if (r) await api.projects.open({ dir: r.dir });
+    },
+
+    async listSuites() {
+      const files = await api.files.list({ path: 'suites' }).catch(() => []);
+      const out: StoredSuite[] = [];
+      for (const f of files.filter((f) => f.type === 'file' && f.name.endsWith('.json'))) {
+        try {
+          const s = (await readJson(f.path)) as PromptSuite;
+          if (s && s.kind === 'prompt-suite') out.push({ id: f.path, suite: s });
+        } catch {
+          /* skip unreadable */
+        }
+      }
+      return out;
+    },
+    async saveSuite(id, suite) {
+      const p = id ?? `suites/${slug(suite.name)}.json`;
+      await api.files.writeText({ path: p, text: JSON.stringify(suite, null, 2) + '\n' });
+      const cur = await api.projects.current();
+      if (cur && !cur.project.sources.some((s) => s.path === p)) await api.projects.addSource({ source: { type: 'suite', path: p, label: suite.name } });
+      return p;
+    },
+
+    async chooseFolder() {
+      return null; // no native picker in the API: the view asks for a path
+    },
+    async inspectModel(folder) {
+      const step = await findStep(/model\.(inspect|info)|inspect.*model/i);
+      if (!step) return null;
+      const r = (await runJob(step, folder ? { folder } : {})) as Record<string, unknown> | null;
+      if (!r) return null;
+      const params = Number(r.params ?? r.paramCount ?? 0);
+      const dtype = String(r.dtype ?? 'float32');
+      return {
+        path: String(r.path ?? folder ?? ''),
+        name: typeof r.name === 'string' ? r.name : undefined,
+        architecture: String(r.architecture ?? r.arch ?? '?'),
+        dtype,
+        params,
+        layers: Number(r.layers ?? r.nLayers ?? 0),
+        dModel: Number(r.dModel ?? r.d_model ?? 0),
+        vocab: typeof r.vocab === 'number' ? r.vocab : undefined,
+        memoryBytes: Number(r.memoryBytes ?? estimateBytes(params, dtype)),
+      } satisfies ModelVM;
+    },
+    async saePreflight(folders) {
+      const step = await findStep(/preflight|sae\.(fit|inspect)/i);
+      if (!step) return null;
+      return (await runJob(step, folders ? { folders } : {})) as PreflightVM | null;
+    },
+
+    async listRuns() {
+      const ms = await manifests();
+      return ms.map(
+        (m): RunSummaryVM => ({
+          id: m.id,
+          kind: m.step,
+          status: m.status === 'succeeded' ? 'done' : m.status,
+          createdAt: m.startedAt,
+          manifest: toViewManifest(m),
+        }),
+      );
+    },
+    async getRunResults(runId) {
+      const f = await findOutput(/(results|rates|summary|metrics)[^/]*\.json$/i, runId);
+      if (!f) return null;
+      return adaptRunResults(await readJson(f.path), f.m.id, toViewManifest(f.m));
+    },
+    async startRun(kind, params) {
+      const step = (await steps()).includes(kind) ? kind : (await findStep(new RegExp(kind.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'i'))) ?? kind;
+      const j = await api.jobs.start({ step, params });
+      return { jobId: j.id };
+    },
+    async cancelJob(id) {
+      await api.jobs.cancel({ id });
+    },
+    async listJobs() {
+      return (await api.jobs.list()).map(jobToVM);
+    },
+    onJob(cb) {
+      return api.onEvent((e) => {
+        if (e.type === 'job') cb(jobToVM(e.job));
+      });
+    },
+
+    async getGraph(runId) {
+      const f = await findOutput(/graph[^/]*\.json$/i, runId);
+      if (!f) return null;
+      return adaptGraph(await readJson(f.path), f.m.id, toViewManifest(f.m));
+    },
+
+    async getFeature(ref) {
+      const key = featureKey(ref);
+      const f = await findOutput(/feature[^/]*\.json$/i);
+      let detail: Partial<FeatureDetailVM> | null = null;
+      if (f) {
+        const all = (await readJson(f.path)) as Record<string, unknown>;
+        const map = (all.features ?? all) as Record<string, Partial<FeatureDetailVM>>;
+        detail = map[key] ?? null;
+      }
+      const g = await findOutput(/graph[^/]*\.json$/i);
+      const node = g ? adaptGraph(await readJson(g.path), g.m.id).nodes.find((n) => n.id === key) : undefined;
+      if (!detail && !node) return null;
+      return {
+        ...ref,
+        id: key,
+        cosine: detail?.cosine ?? node?.cosine,
+        neuronpediaId: detail?.neuronpediaId,
+        attributionBySuite: detail?.attributionBySuite ?? (node ? [{ suite: 'discovery', value: node.attribution }] : []),
+        histogram: detail?.histogram ?? { edges: [], counts: [] },
+        contexts: detail?.contexts ?? [],
+        logitLens: detail?.logitLens ?? { promoted: [], suppressed: [] },
+      };
+    },
+    async getAnnotations() {
+      const all = await api.features.list();
+      const out: Record<string, { label: string; notes: string; tags: string[] }> = {};
+      for (const [k, v] of Object.entries(all)) out[k] = { label: v.label ?? '', notes: v.notes ?? '', tags: v.tags ?? [] };
+      return out;
+    },
+    async saveAnnotation(key, a) {
+      await api.features.update({ id: key, label: a.label, notes: a.notes, tags: a.tags });
+    },
+
+    async runPlayground(req) {
+      const step = await findStep(/playground|clamp.*generate|generate.*clamp/i);
+      if (!step) throw new Error('No playground step is registered in this build (expected a step named like "refusal.playground").');
+      return (await runJob(step, { ...req, features: req.features.map((f) => [f.layer, f.index]) })) as PlaygroundResultVM;
+    },
+    async saveExample(req, result) {
+      const name = `examples/${new Date().toISOString().replace(/[:.]/g, '-')}.json`;
+      await api.files.writeText({ path: name, text: JSON.stringify({ kind: 'refusal-workbench/example', schemaVersion: 1, request: req, result }, null, 2) });
+    },
+
+    async getProbeReport(runId) {
+      const f = await findOutput(/probe[^/]*\.json$/i, runId);
+      if (!f) return null;
+      return adaptProbeReport(await readJson(f.path), f.m.id, toViewManifest(f.m));
+    },
+    async getCategories(runId) {
+      const f = await findOutput(/categor[^/]*\.json$/i, runId);
+      if (!f) return null;
+      return adaptCategories(await readJson(f.path), f.m.id, toViewManifest(f.m));
+    },
+
+    async writeExport(name, data) {
+      if (typeof data !== 'string') {
+        // files.writeText carries text only: binary exports (PNG) are written base64-encoded beside a note
+        let s = '';
+        for (let i = 0; i < data.length; i++) s += String.fromCharCode(data[i]);
+        const r = await api.files.writeText({ path: `exports/${name}.base64`, text: btoa(s) });
+        return r.path;
+      }
+      const r = await api.files.writeText({ path: `exports/${name}`, text: data });
+      return r.path;
+    },
+    async listExports() {
+      const files = await api.files.list({ path: 'exports' }).catch(() => []);
+      return files.filter((f) => f.type === 'file').map((f) => ({ name: f.name, path: f.path, kind: f.name.split('.').slice(1).join('.') }));
+    },
+  };
+}
