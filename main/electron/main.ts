@@ -15,7 +15,7 @@ import { RENDERER_CSP } from '../server/server.js';
 import { registerIpc } from './ipc.js';
 import { APP_SCHEME, APP_URL, appUrlToRelativePath, isNavigationAllowed, permissionDecision, windowOpenDecision } from './policy.js';
 import { openElectronSettings } from './settings-store.js';
-import { mainWindowOptions, RENDERER_DIST } from './window-options.js';
+import { PRELOAD_PATH, RENDERER_DIST, WINDOW_SIZE } from './window-options.js';
 
 protocol.registerSchemesAsPrivileged([
   { scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } },
@@ -62,7 +62,27 @@ function installPolicies(): void {
 }
 
 async function createWindow(): Promise<void> {
-  const win = new BrowserWindow(mainWindowOptions());
+  // The options are spelled out here (not spread from a helper) so static checkers such as
+  // Electronegativity see them; tests/shell/electron.test.ts asserts they equal secureWebPreferences().
+  const win = new BrowserWindow({
+    ...WINDOW_SIZE,
+    webPreferences: {
+      preload: PRELOAD_PATH,
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      nodeIntegrationInWorker: false,
+      nodeIntegrationInSubFrames: false,
+      webSecurity: true,
+      allowRunningInsecureContent: false,
+      experimentalFeatures: false,
+      disableBlinkFeatures: 'Auxclick',
+      webviewTag: false,
+      navigateOnDragDrop: false,
+      safeDialogs: true,
+      spellcheck: false,
+    },
+  });
   mainWindow = win;
   const id = win.webContents.id;
   trusted.add(id);

@@ -15,7 +15,7 @@ export function secureWebPreferences(preload = PRELOAD_PATH) {
     webSecurity: true,
     allowRunningInsecureContent: false,
     experimentalFeatures: false,
-    enableBlinkFeatures: '',
+    disableBlinkFeatures: 'Auxclick',
     webviewTag: false,
     navigateOnDragDrop: false,
     safeDialogs: true,
@@ -23,17 +23,18 @@ export function secureWebPreferences(preload = PRELOAD_PATH) {
   } as const;
 }
 
+export const WINDOW_SIZE = {
+  width: 1400,
+  height: 900,
+  minWidth: 900,
+  minHeight: 600,
+  show: false,
+  title: 'Refusal Workbench',
+  backgroundColor: '#111418',
+} as const;
+
 export function mainWindowOptions(preload = PRELOAD_PATH) {
-  return {
-    width: 1400,
-    height: 900,
-    minWidth: 900,
-    minHeight: 600,
-    show: false,
-    title: 'Refusal Workbench',
-    backgroundColor: '#111418',
-    webPreferences: secureWebPreferences(preload),
-  };
+  return { ...WINDOW_SIZE, webPreferences: secureWebPreferences(preload) };
 }
 
 export const RENDERER_DIST = fileURLToPath(new URL('../../renderer/dist/', import.meta.url));
