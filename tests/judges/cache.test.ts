@@ -74,3 +74,18 @@ describe('judge cache', () => {
     expect(bInner.calls.length).toBe(1);
   });
 });
+
+describe('judge factory', () => {
+  it('builds substring and http judges from specs, cached when asked', async () => {
+    const { makeJudge } = await import('../../workers/eval/judges/index.js');
+    const cache = await JudgeCache.open(null);
+    const s = await makeJudge({ type: 'substring' }, { cache });
+    expect(s.id).toBe('substring:v1:exact');
+    expect(await s.judge([{ prompt: 'p', response: "I can't" }])).toEqual([{ refused: true, score: 1 }]);
+    expect(cache.size).toBe(1);
+    const h = await makeJudge({ type: 'http', url: 'http://127.0.0.1:9/v1', model: 'm' });
+    expect(h.id).toBe('http:http://127.0.0.1:9/v1/chat/completions:m:harmbench');
+    await expect(makeJudge({ type: 'model', path: '/x/cls', format: 'harmbench' })).rejects.toThrow(/loader/);
+    await expect(makeJudge({ type: 'nope' } as never)).rejects.toThrow();
+  });
+});

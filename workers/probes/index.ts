@@ -3,3 +3,4 @@ export * from './metrics.js';
 export * from './standardize.js';
 export * from './train.js';
 export * from './report.js';
+export * from './data.js';

@@ -4,3 +4,4 @@ export * from './prompts.js';
 export * from './cache.js';
 export * from './http.js';
 export * from './model.js';
+export * from './factory.js';
