@@ -81,7 +81,9 @@ async function info(argv: string[]): Promise<number> {
       return 0;
     }
     process.stdout.write(`gemma-scope tree ${p}: ${picks.length} layers, target L0 ${o.targetL0 ?? 100}\n`);
-    for (const c of picks) process.stdout.write(`  layer ${c.layer}: width_${c.width}/average_l0_${c.l0}   (available: ${c.available.join(', ')})\n`);
+    for (const c of picks) {
+      process.stdout.write(Number.isNaN(c.l0) ? `  layer ${c.layer}: width_${c.width}/canonical\n` : `  layer ${c.layer}: width_${c.width}/average_l0_${c.l0}   (available: ${c.available.join(', ')})\n`);
+    }
     process.stdout.write(`all layers loaded: ${gib(total)} float32; streaming needs one layer: ${gib(Math.max(...picks.map((c) => estimateSaeBytes(c.file))))}\n`);
     return 0;
   }

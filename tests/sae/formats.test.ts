@@ -268,6 +268,24 @@ describe('gemma-scope tree, memory estimate, lazy SaeSet', () => {
     set.close();
   });
 
+  it('canonical trees, and the pick is reported in the layer meta of a SaeSet', () => {
+    const root = path.join(dir, 'gemma-scope-2b-pt-res-canonical');
+    for (const l of [4, 7]) {
+      const d = path.join(root, `layer_${l}`, 'width_65k', 'canonical');
+      fs.mkdirSync(d, { recursive: true });
+      writeNpz(path.join(d, 'params.npz'), gemmaArrays(8, 16, l));
+    }
+    const set = SaeSet.open(root);
+    expect(set.layers).toEqual([4, 7]);
+    expect(set.meta(7).id).toBe('gemmascope:layer_7/width_65k/canonical');
+    expect(set.meta(7).neuronpediaId).toBe('gemma-2-2b/7-gemmascope-res-65k');
+    expect(set.meta(7).notes[0]).toMatch(/canonical/);
+    set.close();
+    const tree = SaeSet.open(path.join(dir, 'gemma-scope-2b-pt-res'), { targetL0: 120 });
+    expect(tree.meta(0).notes[0]).toMatch(/picked average_l0_130/);
+    tree.close();
+  });
+
   it('opens a folder of per-layer SAE folders (Llama Scope style)', () => {
     const set = SaeSet.open(`${FIX}/sae-saelens/raw_llamascope`);
     expect(set.layers).toEqual([1]);

@@ -41,3 +41,24 @@ describe('streaming one SAE layer (or a fraction of one) at a time', () => {
     });
   }
 });
+
+describe('streamed full-width encode and decoder projection', () => {
+  it('equal the resident SAE, without loading the layer', () => {
+    for (const [p, dir, layer] of [
+      [`${FIX}/sae-gemmascope/params.npz`, `${FIX}/sae-gemmascope`, 2],
+      [`${FIX}/sae-saelens/raw_llamascope/L1R-8x`, `${FIX}/sae-saelens`, 1],
+    ] as const) {
+      const set = SaeSet.open(p, { layer });
+      const x = tf.tensor2d(readBin(dir, 'sae_in').data as Float32Array, [24, 64]);
+      const g = tf.randomNormal([24, 64], 0, 1, 'float32', 3) as tf.Tensor2D;
+      const f = set.encodeStreamed(layer, x, 96);
+      const proj = set.decoderProjection(layer, g, 50);
+      expect(set.residentLayers()).toEqual([]);
+      expect(maxAbsDiff(f.dataSync(), readBin(dir, 'feature_acts').data)).toBeLessThanOrEqual(1e-4);
+      const sae = set.get(layer);
+      expect(maxAbsDiff(proj.dataSync(), tf.matMul(g, sae.W_dec, false, true).dataSync())).toBeLessThanOrEqual(1e-5);
+      expect(maxAbsDiff(set.encodeStreamed(layer, x).dataSync(), f.dataSync())).toBeLessThanOrEqual(1e-6);
+      set.close();
+    }
+  });
+});

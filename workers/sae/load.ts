@@ -280,7 +280,10 @@ function openGemmaScope(p: string, opts: LoadSaeOptions, extraNotes: string[] = 
     if (layer < 0) notes.push('layer unknown (not in the path): pass the layer option');
     const model = info.kind ? info.kind.replace(/-(res|mlp|att)$/, '') : null;
     const meta: SaeMeta = {
-      id: info.layer !== null && info.width && info.l0 !== null ? `gemmascope:layer_${info.layer}/width_${info.width}/average_l0_${info.l0}` : `gemmascope:${path.basename(path.dirname(path.resolve(file)))}`,
+      id:
+        info.layer !== null && info.width
+          ? `gemmascope:layer_${info.layer}/width_${info.width}/${info.l0 !== null ? `average_l0_${info.l0}` : path.basename(path.dirname(path.resolve(file)))}`
+          : `gemmascope:${path.basename(path.dirname(path.resolve(file)))}`,
       format: 'gemmascope',
       source: file,
       architecture: 'jumprelu',
@@ -533,7 +536,15 @@ export function scanGemmaScopeTree(root: string, opts: { width?: string; targetL
       .filter((m): m is RegExpExecArray => !!m && exists(path.join(wdir, m[0], 'params.npz')))
       .map((m) => Number(m[1]))
       .sort((a, b) => a - b);
-    if (!l0s.length) throw new FileFormatError(wdir, 'no average_l0_*/params.npz');
+    if (!l0s.length) {
+      // gemma-scope-*-canonical trees hold one `canonical/params.npz` per width instead.
+      const canon = path.join(wdir, 'canonical', 'params.npz');
+      if (exists(canon)) {
+        out.push({ layer, width, l0: NaN, file: canon, available: [] });
+        continue;
+      }
+      throw new FileFormatError(wdir, 'no average_l0_*/params.npz (or canonical/params.npz)');
+    }
     let best = l0s[0]!;
     for (const l of l0s) if (Math.abs(l - target) < Math.abs(best - target)) best = l;
     out.push({ layer, width, l0: best, file: path.join(wdir, `average_l0_${best}`, 'params.npz'), available: l0s });
@@ -555,6 +566,7 @@ const registry = new Map<SaeLayout, SaeOpener>([
       if (o.layer === undefined) throw new FileFormatError(p, 'a gemma-scope tree holds many layers: pass the layer option (or use SaeSet)');
       const choice = scanGemmaScopeTree(p, o).find((c) => c.layer === o.layer);
       if (!choice) throw new FileFormatError(p, `no layer_${o.layer} in this tree`);
+      if (Number.isNaN(choice.l0)) return openGemmaScope(choice.file, o, [`canonical dictionary for layer ${choice.layer} (width ${choice.width})`]);
       const note = `picked average_l0_${choice.l0} for layer ${choice.layer} (width ${choice.width}; closest to target L0 ${o.targetL0 ?? 100} among ${choice.available.join(', ')})`;
       return openGemmaScope(choice.file, o, [note]);
     },

@@ -9,7 +9,7 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { FileFormatError } from '../engine/errors.js';
 import { detectLayout, openSae, scanGemmaScopeTree, type LoadSaeOptions, type SaeSource } from './load.js';
-import type { SaeSlice, TfSae } from './sae.js';
+import { encodeSlice, type SaeSlice, type TfSae } from './sae.js';
 import type { SaeMeta } from './types.js';
 
 export interface SaeSetOptions extends LoadSaeOptions {
@@ -23,6 +23,7 @@ export class SaeSet {
   private readonly paths = new Map<number, string>();
   private readonly sources = new Map<number, SaeSource>();
   private readonly resident = new Map<number, TfSae>();
+  private readonly pickNotes = new Map<number, string>();
   /** Choices made while resolving (tree L0 picks). */
   readonly notes: string[] = [];
 
@@ -50,7 +51,11 @@ export class SaeSet {
     if (layout === 'gemmascope-tree') {
       for (const c of scanGemmaScopeTree(spec, opts)) {
         set.paths.set(c.layer, c.file);
-        set.notes.push(`layer ${c.layer}: picked average_l0_${c.l0} (width ${c.width}; target ${opts.targetL0 ?? 100}; available ${c.available.join(', ')})`);
+        const note = Number.isNaN(c.l0)
+          ? `layer ${c.layer}: canonical dictionary (width ${c.width})`
+          : `layer ${c.layer}: picked average_l0_${c.l0} (width ${c.width}; closest to target L0 ${opts.targetL0 ?? 100} among ${c.available.join(', ')})`;
+        set.notes.push(note);
+        set.pickNotes.set(c.layer, note);
       }
       return set;
     }
@@ -99,6 +104,8 @@ export class SaeSet {
       const p = this.paths.get(layer);
       if (p === undefined) throw new Error(`no SAE for layer ${layer} (have ${this.layers.join(', ')})`);
       s = openSae(p, { ...this.opts, layer });
+      const note = this.pickNotes.get(layer);
+      if (note) s.meta.notes.unshift(note);
       this.sources.set(layer, s);
     }
     return s;
@@ -211,6 +218,38 @@ export class SaeSet {
       } finally {
         slice.dispose();
       }
+    }
+  }
+
+  /**
+   * f for every feature of a layer, encoded chunk by chunk from disk (the layer is never loaded whole):
+   * x [N, dIn] → [N, dSae]. Exact for JumpReLU/ReLU; a resident layer is used directly.
+   */
+  encodeStreamed(layer: number, x: tf.Tensor2D, chunkFeatures = 4096): tf.Tensor2D {
+    const have = this.resident.get(layer);
+    if (have) return have.encode(x) as tf.Tensor2D;
+    const parts: tf.Tensor[] = [];
+    try {
+      for (const slice of this.featureChunks(layer, chunkFeatures)) parts.push(encodeSlice(slice, x));
+      return tf.concat(parts, 1) as tf.Tensor2D;
+    } finally {
+      tf.dispose(parts);
+    }
+  }
+
+  /**
+   * g·W_decᵀ for every feature (the AP projection of a stream gradient, or cosines with normalised
+   * inputs), streamed in decoder chunks: g [N, dIn] → [N, dSae].
+   */
+  decoderProjection(layer: number, g: tf.Tensor2D, chunkRows = 4096): tf.Tensor2D {
+    const have = this.resident.get(layer);
+    if (have) return tf.matMul(g, have.W_dec, false, true);
+    const parts: tf.Tensor[] = [];
+    try {
+      for (const c of this.decoderChunks(layer, chunkRows)) parts.push(tf.matMul(g, c.W_dec, false, true));
+      return tf.concat(parts, 1) as tf.Tensor2D;
+    } finally {
+      tf.dispose(parts);
     }
   }
 

@@ -14,6 +14,8 @@ export interface RawArray {
   readonly file: string;
   readonly name: string;
   readonly shape: number[];
+  /** Whether row-range reads are cheap positioned reads (else each one reads the whole array). */
+  readonly rowReads: boolean;
   /** Row range [r0, r1) of a 2-D array (or elements of a 1-D one), as float32, C order. */
   readRows(r0: number, r1: number): Float32Array;
   readAll(): Float32Array;
@@ -40,10 +42,12 @@ export function openNpzContainer(path: string): RawContainer {
     fileBytes: () => size,
     get(name) {
       const h = npz.header(name);
+      const e = npz.entries.get(name);
       return {
         file: path,
         name,
         shape: h.shape,
+        rowReads: !!e && e.method === 0 && !h.fortranOrder && h.descr === '<f4' && h.shape.length === 2,
         readRows: (r0, r1) => {
           if (h.shape.length <= 1) return npz.read(name).data.slice(r0, r1);
           return npz.readRows(name, r0, r1).data;
@@ -82,6 +86,7 @@ export function openSafetensorsContainer(path: string): RawContainer {
         file: path,
         name,
         shape: info.shape,
+        rowReads: true,
         readRows: (r0, r1) => toFloat32(readRange(info.begin + r0 * cols * eb, (r1 - r0) * cols * eb), info.dtype as SafetensorsDtype),
         readAll: () => st.readFloat32(name),
       };
@@ -121,10 +126,23 @@ export class LogicalMatrix {
     return a;
   }
 
-  /** The whole matrix, [rows, cols] C order. */
+  /** The whole matrix, [rows, cols] C order; read in row chunks so the peak is one copy plus a chunk. */
   readAll(): Float32Array {
-    const a = this.raw.readAll();
-    return this.scaled(this.transposed ? transpose(a, this.raw.shape[0]!, this.raw.shape[1]!) : a);
+    const sR = this.raw.shape[0]!;
+    const sC = this.raw.shape[1]!;
+    if (!this.raw.rowReads) {
+      const a = this.raw.readAll();
+      return this.scaled(this.transposed ? transpose(a, sR, sC) : a);
+    }
+    const out = new Float32Array(sR * sC);
+    const chunk = Math.max(1, Math.floor((32 << 20) / 4 / Math.max(1, sC)));
+    for (let r0 = 0; r0 < sR; r0 += chunk) {
+      const r1 = Math.min(sR, r0 + chunk);
+      const block = this.raw.readRows(r0, r1);
+      if (!this.transposed) out.set(block, r0 * sC);
+      else for (let r = r0; r < r1; r++) for (let c = 0, b = (r - r0) * sC; c < sC; c++) out[c * sR + r] = block[b + c]!;
+    }
+    return this.scaled(out);
   }
 
   /** Rows [r0, r1). Chunked reads when transposed so memory stays ~ the slice. */
