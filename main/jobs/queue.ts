@@ -12,7 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { Worker, type ResourceLimits } from 'node:worker_threads';
 import { isFinished, type JobInfo } from '../../common/schemas/job.js';
 import { RUN_KIND, RUN_SCHEMA_VERSION, type RunManifest } from '../../common/schemas/run.js';
-import { atomicWriteJson } from '../projects/atomic.js';
+import { atomicWriteJsonSync } from '../projects/atomic.js';
 import { StepRegistry } from './steps.js';
 import type { FromWorker, ToWorker } from './protocol.js';
 
@@ -431,7 +431,11 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
         timings: { totalMs: Date.parse(st.info.finishedAt) - Date.parse(st.info.startedAt ?? st.info.createdAt) },
         ...(error ? { error } : {}),
       };
-      void atomicWriteJson(path.join(st.runDir, 'manifest.json'), manifest).catch(() => undefined);
+      try {
+        atomicWriteJsonSync(path.join(st.runDir, 'manifest.json'), manifest);
+      } catch (e) {
+        this.appendLog(id, `could not write the run manifest: ${(e as Error).message}`);
+      }
     }
     st.logStream?.end();
     st.logStream = null;

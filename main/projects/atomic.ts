@@ -90,3 +90,17 @@ export async function cleanStaleTemps(dir: string): Promise<void> {
 export function existsSync(p: string): boolean {
   return fs.existsSync(p);
 }
+
+/** Synchronous variant for small files written from event handlers (run manifests). */
+export function atomicWriteJsonSync(file: string, value: unknown): void {
+  const dir = path.dirname(file);
+  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  const fd = fs.openSync(tmp, 'w', 0o644);
+  try {
+    fs.writeFileSync(fd, JSON.stringify(value, null, 2) + '\n');
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  fs.renameSync(tmp, file);
+}

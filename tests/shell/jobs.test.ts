@@ -1,0 +1,131 @@
+/**
+ * Jobs on worker threads: progress, cancel within a second, per-job logs and run folders, the per-worker
+ * cache, and crash isolation — a step that throws, calls process.abort(), runs out of memory, throws
+ * outside its promise or exits fails alone; its worker is replaced and the next job runs.
+ */
+import { describe, expect, it, beforeAll, afterAll } from 'vitest';
+import { existsSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { JobQueue } from '../../main/jobs/queue.js';
+import { StepRegistry } from '../../main/jobs/steps.js';
+import type { JobInfo } from '../../common/schemas/job.js';
+import { RunManifestSchema } from '../../common/schemas/run.js';
+import { fixture, tempDir } from './helpers.js';
+
+const FIXTURE_STEPS = fixture('steps.ts');
+function registry(): StepRegistry {
+  const r = new StepRegistry();
+  for (const name of ['boom', 'abort', 'abortInTimer', 'oom', 'uncaught', 'exit', 'hang', 'cacheCount', 'writesRun']) {
+    r.register({ name: `test.${name}`, title: name, description: '', module: FIXTURE_STEPS, export: name });
+  }
+  return r;
+}
+
+let work: ReturnType<typeof tempDir>;
+let queue: JobQueue;
+beforeAll(() => {
+  work = tempDir('rw-jobs-');
+  queue = new JobQueue({
+    registry: registry(),
+    resourceLimits: { maxOldGenerationSizeMb: 128 },
+    cancelGraceMs: 600,
+    projectDir: () => work.dir,
+  });
+});
+afterAll(async () => {
+  await queue?.close();
+  work?.cleanup();
+});
+
+describe('job queue', () => {
+  it('runs a step with progress events, ETA and a log, and writes its run folder', async () => {
+    const events: JobInfo[] = [];
+    const on = (j: JobInfo) => events.push(j);
+    queue.on('job', on);
+    const job = queue.start('demo.count', { n: 8, ms: 40 });
+    expect(job.status).toBe('queued');
+    const done = await queue.waitFor(job.id);
+    queue.off('job', on);
+    expect(done.status).toBe('succeeded');
+    expect(done.result).toEqual({ counted: 8 });
+    const mine = events.filter((e) => e.id === job.id);
+    expect(mine.some((e) => e.status === 'running' && (e.progress.fraction ?? 0) > 0 && (e.progress.fraction ?? 0) < 1)).toBe(true);
+    expect(mine.some((e) => e.progress.etaMs !== null && e.progress.etaMs > 0)).toBe(true);
+    expect(mine.some((e) => e.progress.stage === 'counting')).toBe(true);
+    expect(done.log.some((l) => l.includes('counting to 8'))).toBe(true);
+    const runDir = path.join(work.dir, 'runs', job.id);
+    const manifest = RunManifestSchema.parse(JSON.parse(readFileSync(path.join(runDir, 'manifest.json'), 'utf8')));
+    expect(manifest).toMatchObject({ id: job.id, step: 'demo.count', status: 'succeeded', params: { n: 8, ms: 40 } });
+    expect(readFileSync(path.join(runDir, 'job.log'), 'utf8')).toContain('counting to 8');
+  });
+
+  it('refuses unknown steps, naming the registered ones', () => {
+    expect(() => queue.start('nope.step')).toThrow(/unknown step "nope.step".*demo.count/);
+  });
+
+  it('cancels a running step within a second, and a queued one at once', async () => {
+    const a = queue.start('demo.count', { n: 1000, ms: 100 });
+    const b = queue.start('demo.count', { n: 5, ms: 10 });
+    await new Promise((r) => setTimeout(r, 600));
+    expect(queue.get(a.id).status).toBe('running');
+    expect(queue.cancel(b.id).status).toBe('cancelled');
+    const t0 = Date.now();
+    queue.cancel(a.id);
+    const done = await queue.waitFor(a.id);
+    expect(done.status).toBe('cancelled');
+    expect(Date.now() - t0).toBeLessThan(1000);
+  });
+
+  it('stops a step that ignores its AbortSignal by terminating its worker', async () => {
+    const j = queue.start('test.hang');
+    while (queue.get(j.id).progress.stage !== 'spinning') await new Promise((r) => setTimeout(r, 20));
+    const t0 = Date.now();
+    queue.cancel(j.id);
+    const done = await queue.waitFor(j.id);
+    expect(done.status).toBe('cancelled');
+    expect(Date.now() - t0).toBeLessThan(1500);
+    expect(done.log.join('\n')).toMatch(/did not stop within 600 ms/);
+    expect((await queue.waitFor(queue.start('demo.echo', { x: 1 }).id)).result).toEqual({ x: 1 });
+  });
+
+  it('keeps the worker cache across jobs', async () => {
+    const a = await queue.waitFor(queue.start('test.cacheCount').id);
+    const b = await queue.waitFor(queue.start('test.cacheCount').id);
+    expect(b.result).toBe((a.result as number) + 1);
+  });
+
+  it('captures console output and gives the step its run folder', async () => {
+    const j = await queue.waitFor(queue.start('test.writesRun').id);
+    expect(j.result).toBe(path.join(work.dir, 'runs', j.id));
+    expect(existsSync(j.result as string)).toBe(true);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(queue.get(j.id).log.join('\n')).toContain('hello from console.log');
+  });
+
+  const crashes: [string, RegExp][] = [
+    ['test.boom', /Error: boom: the step threw/],
+    ['test.abort', /process\.abort\(\) is not supported in workers/],
+    ['test.abortInTimer', /worker crashed: .*process\.abort\(\) is not supported in workers/],
+    ['test.oom', /out of memory/],
+    ['test.uncaught', /worker crashed: thrown outside the step promise/],
+    ['test.exit', /exited unexpectedly with code 3/],
+  ];
+  for (const [step, reason] of crashes) {
+    it(`${step}: fails alone with its reason; the worker is replaced and the next job runs`, async () => {
+      await queue.waitFor(queue.start('demo.echo').id); // make sure a worker is up
+      const before = queue.workerThreadIds();
+      const bad = queue.start(step);
+      const next = queue.start('demo.count', { n: 3, ms: 5 });
+      const failed = await queue.waitFor(bad.id, 60_000);
+      expect(failed.status).toBe('failed');
+      expect(failed.error).toMatch(reason);
+      const ok = await queue.waitFor(next.id, 60_000);
+      expect(ok.status).toBe('succeeded');
+      // A rejected step promise leaves the worker sound (kept); anything that kills it gets a new one.
+      if (step === 'test.boom' || step === 'test.abort') expect(queue.workerThreadIds()).toEqual(before);
+      else expect(queue.workerThreadIds()).not.toEqual(before);
+      const manifest = JSON.parse(readFileSync(path.join(work.dir, 'runs', bad.id, 'manifest.json'), 'utf8'));
+      expect(manifest.status).toBe('failed');
+    });
+  }
+});
