@@ -1,0 +1,112 @@
+/**
+ * `run PIPELINE.json --project DIR [--json] [--run-id ID] [--fresh]` and `discover --demo [--json]`:
+ * the refusal-feature discovery pipeline (issue 5). Progress goes to stderr; with --json the last stdout
+ * line is the summary JSON. Ctrl-C cancels between batches and leaves the run folder consistent
+ * (checkpoints are atomic; the next run with the same pipeline resumes).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { initBackend } from '../../workers/engine/backend.js';
+import { runPipelineFile, tempProject, type RunOutcome } from '../../workers/refusal/project.js';
+import type { StepCtx } from '../../workers/refusal/types.js';
+import { parseFlags, UsageError } from './args.js';
+
+const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+/** The demo's pipeline file: assets/demo/pipeline.json (or RW_DEMO_PIPELINE). */
+export function demoPipelinePath(): string {
+  const p = process.env.RW_DEMO_PIPELINE ?? path.join(REPO, 'assets', 'demo', 'pipeline.json');
+  if (!fs.existsSync(p)) throw new UsageError(`the bundled demo is missing (${p}); build it first`);
+  return p;
+}
+
+function makeCtx(signal: AbortSignal, quiet: boolean): StepCtx {
+  let last = '';
+  return {
+    signal,
+    progress(stage, fraction, message) {
+      if (quiet) return;
+      const line = `[${stage}] ${(fraction * 100).toFixed(0)}%${message ? ` ${message}` : ''}`;
+      if (line !== last) process.stderr.write(`${line}\n`);
+      last = line;
+    },
+    log(line) {
+      if (!quiet) process.stderr.write(`${line}\n`);
+    },
+  };
+}
+
+export function summary(o: RunOutcome): Record<string, unknown> {
+  return {
+    refusal_rate: o.results.refusal_rate,
+    harmless_refusal_rate: o.results.harmless_refusal_rate,
+    graph: o.results.graph
+      ? { nodes: o.results.graph.nodes, edges: o.results.graph.edges, upward_edges: o.results.graph.upward_edges }
+      : { nodes: 0, edges: 0, upward_edges: 0 },
+    seconds: Number(o.seconds.toFixed(2)),
+  };
+}
+
+export async function runDiscoverCommand(argv: string[]): Promise<number> {
+  let args = argv;
+  let mode: 'run' | 'discover' = argv.includes('--demo') ? 'discover' : 'run';
+  if (args[0] === 'run' || args[0] === 'discover') {
+    mode = args[0];
+    args = args.slice(1);
+  }
+  const { values, positionals } = parseFlags(args, {
+    project: { type: 'string' },
+    json: { type: 'boolean' },
+    demo: { type: 'boolean' },
+    'run-id': { type: 'string' },
+    fresh: { type: 'boolean' },
+    backend: { type: 'string' },
+    quiet: { type: 'boolean' },
+  });
+  let pipeline: string;
+  let project: string;
+  if (mode === 'discover') {
+    if (!values.demo && !positionals[0]) throw new UsageError('discover needs --demo or a pipeline file');
+    pipeline = values.demo ? demoPipelinePath() : positionals[0];
+    project = values.project ?? tempProject();
+  } else {
+    if (!positionals[0]) throw new UsageError('run needs a PIPELINE.json');
+    if (!values.project) throw new UsageError('missing --project DIR');
+    pipeline = positionals[0];
+    project = values.project;
+  }
+  await initBackend({ preference: values.backend as never });
+  const ac = new AbortController();
+  const onSig = () => {
+    process.stderr.write('\ncancelling after the current batch… (Ctrl-C again to force)\n');
+    if (ac.signal.aborted) process.exit(130);
+    ac.abort();
+  };
+  process.on('SIGINT', onSig);
+  try {
+    const out = await runPipelineFile(pipeline, project, makeCtx(ac.signal, !!values.quiet), {
+      runId: values['run-id'],
+      fresh: !!values.fresh,
+    });
+    const s = summary(out);
+    if (values.json) process.stdout.write(`${JSON.stringify(s)}\n`);
+    else {
+      process.stdout.write(`run ${out.runId} → ${out.runDir}\n`);
+      process.stdout.write(`refusal rate (harmful):  ${JSON.stringify(out.results.refusal_rate)}\n`);
+      process.stdout.write(`refusal rate (harmless): ${JSON.stringify(out.results.harmless_refusal_rate)}\n`);
+      process.stdout.write(`graph: ${JSON.stringify(s.graph)}; ${out.seconds.toFixed(1)} s\n`);
+    }
+    return 0;
+  } catch (e) {
+    if ((e as Error).name === 'AbortError' || ac.signal.aborted) {
+      process.stderr.write('cancelled; the run folder keeps every finished step and batch (rerun to resume)\n');
+      return 130;
+    }
+    if (e instanceof UsageError) throw e;
+    process.stderr.write(`error: ${(e as Error).message}\n`);
+    return 1;
+  } finally {
+    process.off('SIGINT', onSig);
+  }
+}

@@ -1,0 +1,225 @@
+/**
+ * Pipeline files and project runs: `run PIPELINE.json --project DIR` loads the model, SAEs and suites the
+ * file names, plans memory, runs discovery into DIR/runs/<id>/ and writes results + manifest atomically.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { z } from 'zod';
+import { currentBackend } from '../engine/backend.js';
+import { loadModel } from '../model/index.js';
+import { SaeSet } from '../sae/set.js';
+import { PromptSuiteSchema } from '../../common/suites/schema.js';
+import { RUN_KIND, RUN_SCHEMA_VERSION } from '../../common/schemas/run.js';
+import { codecFromTokenizer, makeLens, providerFromSaeSet } from './lens.js';
+import { backendCapBytes, formatBytes, planMemory } from './memory.js';
+import { discover, DiscoveryParamsSchema, type DiscoveryResults } from './pipeline.js';
+import { listFiles, RunDir, sha256File, sha256Text, writeJsonAtomic } from './runs.js';
+import { toNeuronpediaGraph } from './graph.js';
+import type { StepCtx } from './types.js';
+
+const SuiteRefSchema = z.union([
+  z.string(),
+  z.object({
+    path: z.string(),
+    split: z.enum(['train', 'val', 'test']).optional(),
+    tags: z.array(z.string()).optional(),
+    excludeTags: z.array(z.string()).optional(),
+    limit: z.number().int().positive().optional(),
+  }),
+]);
+export type SuiteRef = z.infer<typeof SuiteRefSchema>;
+
+export const PipelineSchema = z.object({
+  kind: z.literal('refusal-workbench/pipeline'),
+  schemaVersion: z.literal(1),
+  name: z.string().default('discovery'),
+  model: z.string(),
+  saes: z.union([z.string(), z.record(z.string(), z.string())]),
+  suites: z.object({
+    harmful: SuiteRefSchema,
+    harmless: SuiteRefSchema,
+    evalHarmless: SuiteRefSchema,
+    harmfulTrain: SuiteRefSchema.optional(),
+  }),
+  params: DiscoveryParamsSchema.partial().default({}),
+  /** Memory cap in bytes (default: the backend's limit). */
+  memoryCapBytes: z.number().positive().optional(),
+});
+export type Pipeline = z.infer<typeof PipelineSchema>;
+
+function resolve(base: string, p: string): string {
+  return path.isAbsolute(p) ? p : path.resolve(base, p);
+}
+
+export function loadSuitePrompts(base: string, ref: SuiteRef): { prompts: string[]; file: string } {
+  const r = typeof ref === 'string' ? { path: ref } : ref;
+  const file = resolve(base, r.path);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new Error(`${file}: cannot read prompt suite (${(e as Error).message})`);
+  }
+  const parsed = PromptSuiteSchema.safeParse(raw);
+  if (!parsed.success) throw new Error(`${file}: not a prompt-suite file (${parsed.error.issues[0]?.message})`);
+  let items = parsed.data.items;
+  if ('split' in r && r.split) items = items.filter((i) => i.split === r.split);
+  if ('tags' in r && r.tags) items = items.filter((i) => r.tags!.every((t) => i.tags.includes(t)));
+  if ('excludeTags' in r && r.excludeTags) items = items.filter((i) => !r.excludeTags!.some((t) => i.tags.includes(t)));
+  if ('limit' in r && r.limit) items = items.slice(0, r.limit);
+  if (!items.length) throw new Error(`${file}: no prompts left after the split/tag filters`);
+  return { prompts: items.map((i) => i.instruction), file };
+}
+
+export function readPipeline(file: string): Pipeline {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new Error(`${file}: cannot read pipeline file (${(e as Error).message})`);
+  }
+  const p = PipelineSchema.safeParse(raw);
+  if (!p.success) {
+    const i = p.error.issues[0];
+    throw new Error(`${file}: not a pipeline file: ${i?.path.join('.')}: ${i?.message}`);
+  }
+  return p.data;
+}
+
+export interface RunOutcome {
+  runId: string;
+  runDir: string;
+  results: DiscoveryResults;
+  seconds: number;
+  memory: { plannedPeakBytes: number; capBytes: number; saesResident: boolean };
+}
+
+function versions(): Record<string, string> {
+  const out: Record<string, string> = { node: process.version };
+  try {
+    const pkg = JSON.parse(fs.readFileSync(path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../package.json'), 'utf8'));
+    out.workbench = pkg.version;
+    out['@tensorflow/tfjs-core'] = pkg.dependencies?.['@tensorflow/tfjs-core'] ?? '';
+  } catch {
+    /* informational */
+  }
+  return out;
+}
+
+export async function runPipelineFile(
+  pipelineFile: string,
+  projectDir: string,
+  ctx: StepCtx,
+  opts: { runId?: string; fresh?: boolean } = {},
+): Promise<RunOutcome> {
+  const started = new Date();
+  const t0 = performance.now();
+  const pl = readPipeline(pipelineFile);
+  const base = path.dirname(path.resolve(pipelineFile));
+  const modelDir = resolve(base, pl.model);
+  const saeSpec = typeof pl.saes === 'string' ? resolve(base, pl.saes) : Object.fromEntries(Object.entries(pl.saes).map(([l, p]) => [Number(l), resolve(base, p)]));
+  const suites = {
+    harmful: loadSuitePrompts(base, pl.suites.harmful),
+    harmless: loadSuitePrompts(base, pl.suites.harmless),
+    evalHarmless: loadSuitePrompts(base, pl.suites.evalHarmless),
+    harmfulTrain: pl.suites.harmfulTrain ? loadSuitePrompts(base, pl.suites.harmfulTrain) : undefined,
+  };
+  const inputsText = JSON.stringify({ pl, modelDir, saeSpec });
+  const runId = opts.runId ?? `discover-${sha256Text(inputsText).slice(0, 12)}`;
+  const runDirPath = path.join(projectDir, 'runs', runId);
+  if (opts.fresh) fs.rmSync(runDirPath, { recursive: true, force: true });
+  const run = new RunDir(runDirPath);
+  const params = DiscoveryParamsSchema.parse(pl.params);
+
+  const { model, tokenizer, info } = await loadModel(modelDir);
+  if (!tokenizer) throw new Error(`${modelDir}: no tokenizer.json — discovery needs the chat template`);
+  const set = SaeSet.open(saeSpec);
+  const backend = currentBackend();
+  const cap = pl.memoryCapBytes ?? backendCapBytes(backend.name);
+  const saeLayerBytes = set.layers.map((l) => set.source(l).estimateBytes());
+  const dSae = Math.max(...set.layers.map((l) => set.meta(l).dSae));
+  const seqLen = Math.max(...suites.harmful.prompts.map((p) => tokenizer.encodeInstruction(p).length));
+  const memIn = { config: info.config, modelBytes: info.weightBytes, saeLayerBytes, dSae, seqLen, newTokens: params.maxNewTokens };
+  const shortcut = planMemory({ ...memIn, path: params.attributionPath }, params.laBatchSize);
+  const allResident = planMemory({ ...memIn, path: 'literal' }, params.laBatchSize);
+  if (shortcut.peakBytes > cap)
+    throw new Error(
+      `planned peak ${formatBytes(shortcut.peakBytes)} (model ${formatBytes(info.weightBytes)} + one SAE ${formatBytes(Math.max(...saeLayerBytes))} + activations at batch ${params.laBatchSize}) exceeds the cap ${formatBytes(cap)}: lower laBatchSize or use a GPU backend`,
+    );
+  const saesResident = params.attributionPath === 'literal' || allResident.peakBytes <= cap;
+  ctx.log(`memory: planned peak ${formatBytes(saesResident ? allResident.peakBytes : shortcut.peakBytes)} (cap ${formatBytes(cap)}; SAEs ${saesResident ? 'resident' : 'streamed one layer at a time'})`);
+  const lens = makeLens(model, providerFromSaeSet(set, { resident: saesResident }), codecFromTokenizer(tokenizer));
+
+  const manifestBase = {
+    kind: RUN_KIND,
+    schemaVersion: RUN_SCHEMA_VERSION,
+    id: runId,
+    step: 'refusal.discover',
+    params: { pipeline: pl, resolved: params },
+    inputs: [
+      ...listFiles(modelDir).map((f) => ({ path: f, sha256: sha256File(f) })),
+      ...(typeof saeSpec === 'string' ? listFiles(saeSpec) : Object.values(saeSpec).flatMap((p) => listFiles(p))).map((f) => ({ path: f, sha256: sha256File(f) })),
+      ...[suites.harmful, suites.harmless, suites.evalHarmless, suites.harmfulTrain]
+        .filter((s): s is { prompts: string[]; file: string } => !!s)
+        .map((s) => ({ path: s.file, sha256: sha256File(s.file) })),
+      { path: path.resolve(pipelineFile), sha256: sha256File(pipelineFile) },
+    ],
+    versions: versions(),
+    seed: params.seed,
+    backend: backend.description,
+    startedAt: started.toISOString(),
+  };
+  try {
+    const out = await discover(
+      lens,
+      {
+        harmful: suites.harmful.prompts,
+        harmless: suites.harmless.prompts,
+        evalHarmless: suites.evalHarmless.prompts,
+        harmfulTrain: suites.harmfulTrain?.prompts,
+      },
+      params,
+      run,
+      ctx,
+    );
+    const seconds = (performance.now() - t0) / 1000;
+    run.write('results.json', { ...out.results, seconds, memory: { plannedPeakBytes: shortcut.peakBytes, capBytes: Number.isFinite(cap) ? cap : null, saesResident } });
+    run.write('generations.json', out.generations);
+    const outputs = ['results.json', 'generations.json'];
+    if (out.graph) {
+      run.write('graph.json', out.graph);
+      run.write(
+        'graph.neuronpedia.json',
+        toNeuronpediaGraph(out.graph, { slug: runId, scan: model.config.hfArchitecture, prompt: suites.harmful.prompts[0], promptTokens: [] }),
+      );
+      outputs.push('graph.json', 'graph.neuronpedia.json');
+    }
+    run.write('manifest.json', {
+      ...manifestBase,
+      status: 'succeeded',
+      outputs,
+      finishedAt: new Date().toISOString(),
+      timings: { ...out.results.timings, total: seconds },
+    });
+    return { runId, runDir: runDirPath, results: out.results, seconds, memory: { plannedPeakBytes: shortcut.peakBytes, capBytes: cap, saesResident } };
+  } catch (e) {
+    const cancelled = (e as Error).name === 'AbortError' || ctx.signal.aborted;
+    writeJsonAtomic(path.join(runDirPath, 'manifest.json'), {
+      ...manifestBase,
+      status: cancelled ? 'cancelled' : 'failed',
+      outputs: [],
+      finishedAt: new Date().toISOString(),
+      timings: { total: (performance.now() - t0) / 1000 },
+      error: (e as Error).message,
+    });
+    throw e;
+  } finally {
+    set.close();
+    model.dispose();
+  }
+}
+
+export function tempProject(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'rw-project-'));
+}
