@@ -1,4 +1,4 @@
 /** Command families beyond the engine's own, each in its module. */
 import { registerCommand } from './index.js';
 
-export const registered = registerCommand;
+registerCommand('sae', 'sae info|encode|top --sae PATH ...', async () => (await import('./sae.js')).runSaeCommand);

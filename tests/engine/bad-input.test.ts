@@ -105,3 +105,35 @@ describe('bad model folders fail with errors naming the file', () => {
     await expect(loadModel(dir)).rejects.toThrow(/config\.json: missing config\.json/);
   });
 });
+
+describe('weights above the per-tensor limit are split into row chunks', () => {
+  it('a chunked model computes the same logits as an unchunked one', async () => {
+    await initBackend();
+    const { loadModel: load } = await import('../../workers/model/index.js');
+    const tf = await import('@tensorflow/tfjs-core');
+    const plain = await load(src, { maxTensorBytes: null });
+    // 5 KiB: splits the embedding (256×64×4 = 64 KiB) and every MLP matrix into many parts.
+    const chunked = await load(src, { maxTensorBytes: 5 * 1024 });
+    const batch = { inputIds: [[2, 7, 99, 200, 31]] };
+    const a = plain.model.forward(batch).logits!;
+    const b = chunked.model.forward(batch).logits!;
+    const diff = tf.max(tf.abs(tf.sub(a, b)));
+    expect(diff.dataSync()[0]).toBeLessThan(1e-5);
+    tf.dispose([a, b, diff]);
+    const gen = await chunked.model.generate(batch, { maxNewTokens: 4, stopTokens: [] });
+    const ref = await plain.model.generate(batch, { maxNewTokens: 4, stopTokens: [] });
+    expect(gen.newTokens).toEqual(ref.newTokens);
+    plain.model.dispose();
+    chunked.model.dispose();
+  });
+
+  it('the memory guard refuses a model the backend cannot hold, naming its size', async () => {
+    const dir = copyFixture();
+    const cfg = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8')) as Record<string, unknown>;
+    Object.assign(cfg, { vocab_size: 256000, hidden_size: 2304, intermediate_size: 9216, num_hidden_layers: 26, num_attention_heads: 8, head_dim: 256 });
+    fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(cfg));
+    const be = await initBackend();
+    if (be.name !== 'wasm') return; // the limit under test is wasm's heap
+    await expect(loadModel(dir)).rejects.toThrow(/needs [\d.]+ GiB in float32.*wasm backend can hold/);
+  });
+});

@@ -1,6 +1,5 @@
 /** The model engine's public surface. */
-import type * as tf from '@tensorflow/tfjs-core';
-import { Transformer, type CreateModelOptions } from './transformer.js';
+import { Transformer, type CreateModelOptions, type WeightValue } from './transformer.js';
 import type { ModelConfig } from './types.js';
 
 export * from './types.js';
@@ -10,12 +9,12 @@ export { ChatTokenizer, type ChatMessage } from './tokenizer.js';
 export { prepareBatch, leftPad, defaultPositions } from './batch.js';
 export { gradientsAtHooks, valueAndGradsAt } from './gradients.js';
 export { Transformer };
-export { Decoder } from './transformer.js';
+export { Decoder, type WeightValue } from './transformer.js';
 
 /**
  * Build a model from HF-named weights. Takes ownership of plain tensors (they are transposed and
  * disposed); tf.Variable weights are used as they are, so tf.variableGrads trains them.
  */
-export function createModel(config: ModelConfig, weights: Map<string, tf.Tensor>, opts?: CreateModelOptions): Transformer {
+export function createModel(config: ModelConfig, weights: Map<string, WeightValue>, opts?: CreateModelOptions): Transformer {
   return new Transformer(config, weights, opts);
 }

@@ -10,7 +10,9 @@ import { FileFormatError } from '../engine/errors.js';
 import { SafetensorsFile } from '../engine/io/safetensors.js';
 import { expectedWeights, parameterCount, parseModelConfig } from './config.js';
 import { ChatTokenizer } from './tokenizer.js';
-import { Transformer } from './transformer.js';
+import { currentBackend } from '../engine/backend.js';
+import { checkCanHold, chunkRowsFromArray, maxTensorBytes } from '../engine/memory-guard.js';
+import { Transformer, type WeightValue } from './transformer.js';
 import type { ModelConfig } from './types.js';
 
 export interface ModelInfo {
@@ -93,15 +95,30 @@ export function inspectModel(dir: string): ModelInfo {
 }
 
 export interface LoadModelOptions {
-  /** Called before weights are read with the float32 bytes needed; throw to refuse (memory guard). */
-  checkMemory?: (bytes: number, info: ModelInfo) => void;
+  /**
+   * Called before weights are read with the float32 bytes needed; throw to refuse. Default: the memory
+   * guard for the active backend (weights plus activations for a batch of 8 × 128 tokens).
+   */
+  checkMemory?: ((bytes: number, info: ModelInfo) => void) | null;
+  /** Split weights above this many bytes into row chunks (default: the active backend's per-tensor limit). */
+  maxTensorBytes?: number | null;
   onProgress?: (fraction: number) => void;
+}
+
+function defaultMemoryCheck(bytes: number, info: ModelInfo): void {
+  const c = info.config;
+  checkCanHold(bytes + info.activationBytes(8, 128), currentBackend(), {
+    what: `${path.basename(info.dir)} (${(info.parameters / 1e9).toFixed(2)} B parameters)`,
+    largestTensorBytes: 4 * c.vocabSize * c.dModel,
+    chunked: true,
+  });
 }
 
 export async function loadModel(dir: string, opts: LoadModelOptions = {}): Promise<LoadedModel> {
   const info = inspectModel(dir);
   const config = info.config;
-  opts.checkMemory?.(info.weightBytes, info);
+  if (opts.checkMemory !== null) (opts.checkMemory ?? defaultMemoryCheck)(info.weightBytes, info);
+  const limit = opts.maxTensorBytes !== undefined ? opts.maxTensorBytes : maxTensorBytes(currentBackend());
   const where = weightFiles(dir);
   const open = new Map<string, SafetensorsFile>();
   const fileFor = (name: string): SafetensorsFile => {
@@ -114,7 +131,7 @@ export async function loadModel(dir: string, opts: LoadModelOptions = {}): Promi
     }
     return st;
   };
-  const weights = new Map<string, tf.Tensor>();
+  const weights = new Map<string, WeightValue>();
   try {
     const expected = expectedWeights(config);
     let i = 0;
@@ -126,13 +143,15 @@ export async function loadModel(dir: string, opts: LoadModelOptions = {}): Promi
         throw new FileFormatError(st.path, `weight "${name}" has shape [${t.shape}] but config.json implies [${shape}]`);
       }
       const data = st.readFloat32(name);
-      weights.set(name, tf.tensor(data, shape, 'float32'));
+      // Large matrices are built as row chunks so no tensor passes the backend's per-tensor limit.
+      const chunked = shape.length === 2 && limit !== null && data.byteLength > limit;
+      weights.set(name, chunked ? chunkRowsFromArray(data, shape[0]!, shape[1]!, limit) : tf.tensor(data, shape, 'float32'));
       opts.onProgress?.(++i / expected.size);
       // Let a worker's event loop breathe (progress, cancel) during long loads.
       if (i % 16 === 0) await new Promise((r) => setImmediate(r));
     }
   } catch (e) {
-    for (const t of weights.values()) t.dispose();
+    for (const t of weights.values()) tf.dispose(t);
     throw e;
   } finally {
     for (const st of open.values()) st.close();

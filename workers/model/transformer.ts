@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 // Gradient functions are not registered by tfjs-core alone.
 import '../engine/register-gradients.js';
 import { prepareBatch, type PreparedBatch } from './batch.js';
+import { chunkedGather, chunkedLinear } from '../engine/memory-guard.js';
 import { inverseFrequencies, ropeTables } from './rope.js';
 import type {
   CausalLM, DecodingSession, ForwardOptions, ForwardResult, GenerateOptions, GenerateResult, HookContext, HookPoint, Hooks, ModelConfig, TokenBatch,
@@ -16,11 +17,17 @@ import { hookNames } from './types.js';
 /** HF masks with torch.finfo(float32).min, never -inf (fully masked pad rows must stay finite). */
 const MASK_MIN = -3.4028234663852886e38;
 
-/** A projection: weights pre-transposed to [in, out] for inference, or kept [out, in] (e.g. trainable variables). */
+/**
+ * A projection: weights pre-transposed to [in, out] for inference — split into column parts when one
+ * tensor would pass the backend's per-tensor limit (WebGPU) — or kept [out, in] (trainable variables).
+ */
 interface Linear {
-  w: tf.Tensor2D;
+  parts: tf.Tensor2D[];
   transposed: boolean;
 }
+
+/** A weight as one tensor, or as row chunks of its [out, in] matrix (built by the loader under a size limit). */
+export type WeightValue = tf.Tensor | tf.Tensor2D[];
 
 interface LayerWeights {
   q: Linear;
@@ -73,38 +80,51 @@ export interface CreateModelOptions {
 export class Transformer implements CausalLM {
   private readonly layers: LayerWeights[] = [];
   /** Embedding as [V, d] (trainable) or [d, V] (inference; gathered along axis 1, shared with the tied head). */
-  private readonly embed: tf.Tensor2D;
+  private readonly embed: tf.Tensor2D | null;
   private readonly embedTransposed: boolean;
+  /** Row chunks of the [V, d] embedding when it is too large for one tensor. */
+  private readonly embedChunks: tf.Tensor2D[] | null = null;
   private readonly finalNorm: tf.Tensor1D;
   private readonly lmHead: Linear | null;
   private readonly invFreq: Float32Array;
   private readonly owned: tf.Tensor[] = [];
   stopTokens: number[];
 
-  constructor(readonly config: ModelConfig, weights: Map<string, tf.Tensor>, opts: CreateModelOptions = {}) {
+  constructor(readonly config: ModelConfig, weights: Map<string, WeightValue>, opts: CreateModelOptions = {}) {
     const take = (name: string): tf.Tensor => {
       const t = weights.get(name);
       if (!t) throw new Error(`weight "${name}" missing`);
+      if (Array.isArray(t)) throw new Error(`weight "${name}" cannot be chunked`);
       return t;
     };
     const linear = (name: string): Linear => {
-      const w = take(name) as tf.Tensor2D;
-      if (w instanceof tf.Variable) return { w, transposed: false };
-      const wt = tf.transpose(w) as tf.Tensor2D;
-      w.dispose();
-      this.owned.push(wt);
-      return { w: wt, transposed: true };
+      const v = weights.get(name);
+      if (!v) throw new Error(`weight "${name}" missing`);
+      if (v instanceof tf.Variable) return { parts: [v as tf.Tensor2D], transposed: false };
+      const parts = (Array.isArray(v) ? v : [v as tf.Tensor2D]).map((w) => {
+        const wt = tf.transpose(w) as tf.Tensor2D;
+        w.dispose();
+        this.owned.push(wt);
+        return wt;
+      });
+      return { parts, transposed: true };
     };
     const keep = <T extends tf.Tensor>(t: T): T => {
       if (!(t instanceof tf.Variable)) this.owned.push(t);
       return t;
     };
     const gemma = config.architecture === 'gemma2';
-    const embed = take('model.embed_tokens.weight') as tf.Tensor2D;
-    if (embed instanceof tf.Variable) {
-      this.embed = embed;
+    const embedValue = weights.get('model.embed_tokens.weight');
+    if (Array.isArray(embedValue)) {
+      this.embedChunks = embedValue;
+      this.owned.push(...embedValue);
+      this.embed = null;
+      this.embedTransposed = false;
+    } else if (embedValue instanceof tf.Variable) {
+      this.embed = embedValue as tf.Tensor2D;
       this.embedTransposed = false;
     } else {
+      const embed = take('model.embed_tokens.weight') as tf.Tensor2D;
       this.embed = keep(tf.transpose(embed) as tf.Tensor2D);
       embed.dispose();
       this.embedTransposed = true;
@@ -137,10 +157,11 @@ export class Transformer implements CausalLM {
       if (t) n += t.size * 4;
     };
     add(this.embed);
+    for (const c of this.embedChunks ?? []) add(c);
     add(this.finalNorm);
-    add(this.lmHead?.w ?? null);
+    for (const p of this.lmHead?.parts ?? []) add(p);
     for (const L of this.layers) {
-      for (const lin of [L.q, L.k, L.v, L.o, L.gate, L.up, L.down]) add(lin.w);
+      for (const lin of [L.q, L.k, L.v, L.o, L.gate, L.up, L.down]) for (const p of lin.parts) add(p);
       for (const t of [L.inNorm, L.postAttnNorm, L.preFfNorm, L.postFfNorm]) add(t);
     }
     return n;
@@ -154,7 +175,9 @@ export class Transformer implements CausalLM {
   // ------------------------------------------------------------------ pieces
 
   private applyLinear(x2d: tf.Tensor2D, lin: Linear): tf.Tensor2D {
-    return lin.transposed ? tf.matMul(x2d, lin.w) : tf.matMul(x2d, lin.w, false, true);
+    if (!lin.transposed) return tf.matMul(x2d, lin.parts[0]!, false, true);
+    if (lin.parts.length === 1) return tf.matMul(x2d, lin.parts[0]!);
+    return tf.concat(lin.parts.map((p) => tf.matMul(x2d, p)), 1) as tf.Tensor2D;
   }
 
   private rmsNorm(x: tf.Tensor3D, w: tf.Tensor1D): tf.Tensor3D {
@@ -170,9 +193,11 @@ export class Transformer implements CausalLM {
     const B = ids.length;
     const T = ids[0]!.length;
     const idx = tf.tensor1d(ids.flat(), 'int32');
-    const rows = this.embedTransposed
-      ? tf.transpose(tf.gather(this.embed, idx, 1))
-      : tf.gather(this.embed, idx, 0);
+    const rows = this.embedChunks
+      ? chunkedGather(this.embedChunks, idx)
+      : this.embedTransposed
+        ? tf.transpose(tf.gather(this.embed!, idx, 1))
+        : tf.gather(this.embed!, idx, 0);
     let x = tf.reshape(rows, [B, T, this.config.dModel]) as tf.Tensor3D;
     if (this.config.architecture === 'gemma2') {
       x = tf.mul(x, tf.scalar(Math.fround(Math.sqrt(this.config.dModel)))) as tf.Tensor3D;
@@ -185,7 +210,8 @@ export class Transformer implements CausalLM {
     const h2 = tf.reshape(h, [B * T, d]) as tf.Tensor2D;
     let logits: tf.Tensor2D;
     if (this.lmHead) logits = this.applyLinear(h2, this.lmHead);
-    else logits = this.embedTransposed ? tf.matMul(h2, this.embed) : tf.matMul(h2, this.embed, false, true);
+    else if (this.embedChunks) logits = chunkedLinear(h2, this.embedChunks) as tf.Tensor2D;
+    else logits = this.embedTransposed ? tf.matMul(h2, this.embed!) : tf.matMul(h2, this.embed!, false, true);
     let out = tf.reshape(logits, [B, T, this.config.vocabSize]) as tf.Tensor3D;
     const cap = this.config.finalLogitSoftcapping;
     if (cap) out = tf.mul(tf.tanh(tf.div(out, cap)), cap) as tf.Tensor3D;
