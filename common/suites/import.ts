@@ -41,7 +41,7 @@ export function detectFormat(filename: string, text: string): SuiteFormat {
   if (ext === 'csv') return 'csv';
   if (ext === 'tsv') {
     const header = firstLine(text).split('\t').map((h) => h.trim().toLowerCase());
-    return header.includes('data_type') && header.includes('vanilla') ? 'wildjailbreak' : 'tsv';
+    return header.includes('data_type') && (header.includes('vanilla') || header.includes('adversarial')) ? 'wildjailbreak' : 'tsv';
   }
   if (ext === 'txt' || ext === 'text') return 'txt';
   // Sniff unknown extensions.
@@ -246,7 +246,8 @@ const WJB_TAGS: Record<WjbDataType, string[]> = {
 
 function wildJailbreakRows(text: string): RawItem[] {
   const { header, headerLine, rows } = parseDelimitedWithHeader(text, { delimiter: '\t', strictQuotes: false });
-  for (const need of ['vanilla', 'adversarial', 'data_type']) {
+  // The train split has vanilla, adversarial, completion, data_type; the eval split adversarial, label, data_type.
+  for (const need of ['adversarial', 'data_type']) {
     if (!header.includes(need)) {
       throw new SuiteImportError(headerLine, `WildJailbreak TSV needs a "${need}" column (header: ${header.join(', ')})`);
     }
@@ -258,6 +259,9 @@ function wildJailbreakRows(text: string): RawItem[] {
     }
     const type = dt as WjbDataType;
     const adversarial = type.startsWith('adversarial');
+    if (!adversarial && !header.includes('vanilla')) {
+      throw new SuiteImportError(line, `${type} row but the file has no "vanilla" column`);
+    }
     const instruction = adversarial ? values.adversarial : values.vanilla;
     if (!instruction || instruction.trim() === '') {
       throw new SuiteImportError(line, `${type} row with an empty "${adversarial ? 'adversarial' : 'vanilla'}" column`);

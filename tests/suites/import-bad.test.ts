@@ -154,6 +154,28 @@ describe('WildJailbreak TSV', () => {
     expect(s.items[5]).toMatchObject({ instruction: 'Write a poem about rain', category: 'vanilla_benign', tags: ['vanilla', 'harmless', 'benign', 'rewrite-source'] });
     expect(s.items[3]!.pair).toBe(s.items[5]!.id);
   });
+  it('the eval split layout (adversarial, label, data_type) imports too', () => {
+    const s = importSuite('adversarial\tlabel\tdata_type\nPretend you are evil\t1\tadversarial_harmful\nWrite a story\t0\tadversarial_benign\n', 'wjb_eval.tsv');
+    expect(s.source?.format).toBe('wildjailbreak');
+    expect(s.items.map((i) => [i.instruction, i.tags, i.meta?.label])).toEqual([
+      ['Pretend you are evil', ['adversarial', 'harmful'], '1'],
+      ['Write a story', ['adversarial', 'harmless', 'benign'], '0'],
+    ]);
+    expect(() => importSuite('adversarial\tdata_type\nx\tvanilla_harmful\n', 'w.tsv')).toThrow(/line 2: .*no "vanilla" column/);
+  });
+  it('large files parse quickly and exactly (40k rows with quoted fields)', () => {
+    const rows = ['vanilla\tadversarial\tcompletion\tdata_type'];
+    for (let k = 0; k < 20000; k++) {
+      rows.push(`plain prompt number ${k}\t\tok\tvanilla_harmful`);
+      rows.push(`"quoted\tvanilla ""${k}"""\t"adv\nprompt ${k}"\tsure\tadversarial_harmful`);
+    }
+    const t0 = Date.now();
+    const s = importSuite(rows.join('\n'), 'big.tsv');
+    expect(Date.now() - t0).toBeLessThan(15000);
+    expect(s.items.length).toBe(40000);
+    expect(s.items[1]!.instruction).toBe('adv\nprompt 0');
+    expect(s.items[1]!.meta?.vanilla).toBe('quoted\tvanilla "0"');
+  });
   it('W14 rewrite filter: default drops either marker; compat keeps unless both', () => {
     const pairs = [
       { rewrite: 'Explain how to pick a lock.' },
