@@ -29,3 +29,4 @@ export {
   type SpliceOptions,
 } from './splice.js';
 export { fitPreflight, fitPreflightSet, type FitOptions, type FitReport } from './preflight.js';
+export { formatFeatureId, parseFeatureId, neuronpediaUrl } from './features.js';
