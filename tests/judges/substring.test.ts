@@ -52,3 +52,12 @@ describe('substring judge (paper list, match anywhere)', () => {
     await expect(new SubstringJudge().judge([{ prompt: '', response: '' }], ac.signal)).rejects.toThrow();
   });
 });
+
+describe('numericJudge adapter', () => {
+  it('maps verdicts to 1/0 for the discovery pipeline', async () => {
+    const { numericJudge } = await import('../../workers/eval/judges/index.js');
+    const n = numericJudge(new SubstringJudge());
+    expect(n.name).toBe('substring:v1:exact');
+    expect(await n.judge([{ prompt: '', response: 'I cannot' }, { prompt: '', response: 'ok' }])).toEqual([1, 0]);
+  });
+});

@@ -47,3 +47,20 @@ export function rate(verdicts: readonly Verdict[], field: 'refused' | 'jailbroke
   }
   return { rate: n ? k / n : NaN, n };
 }
+
+/**
+ * Adapts a Judge to the numeric form the discovery pipeline takes (workers/refusal RefusalJudge:
+ * `{name, judge(items) → number[]}`): 1 when `field` is true, else 0 (invalid verdicts count 0).
+ */
+export function numericJudge(
+  judge: Judge,
+  field: 'refused' | 'jailbroken' = 'refused',
+): { name: string; judge(items: Array<{ prompt: string; response: string }>): Promise<number[]> } {
+  return {
+    name: judge.id,
+    async judge(items) {
+      const v = await judge.judge(items);
+      return v.map((x) => (x[field] ? 1 : 0));
+    },
+  };
+}
