@@ -62,3 +62,21 @@ describe('streamed full-width encode and decoder projection', () => {
     }
   });
 });
+
+describe('synthetic Gemma Scope trees (benchmarks)', () => {
+  it('write a tree that SaeSet opens, with unit decoder rows', async () => {
+    const { writeSyntheticGemmaScopeTree } = await import('../../workers/sae/index.js');
+    const { tmpDir } = await import('./helpers.js');
+    const fs = await import('node:fs');
+    const root = tmpDir('synth');
+    writeSyntheticGemmaScopeTree(root, { layers: [0, 1, 2], dIn: 16, dSae: 64, seed: 3 });
+    const set = SaeSet.open(root);
+    expect(set.layers).toEqual([0, 1, 2]);
+    expect(set.estimateBytes()).toBe(3 * 4 * (2 * 16 * 64 + 64 + 16 + 64));
+    const sae = set.get(1);
+    const norms = tf.sqrt(tf.sum(tf.square(sae.W_dec), 1)).dataSync();
+    for (const n of norms) expect(Math.abs(n - 1)).toBeLessThan(1e-5);
+    set.close();
+    fs.rmSync(root, { recursive: true, force: true });
+  });
+});

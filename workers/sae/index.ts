@@ -30,3 +30,4 @@ export {
 } from './splice.js';
 export { fitPreflight, fitPreflightSet, type FitOptions, type FitReport } from './preflight.js';
 export { formatFeatureId, parseFeatureId, neuronpediaUrl } from './features.js';
+export { syntheticGemmaScopeArrays, writeSyntheticGemmaScopeTree, type SyntheticSaeOptions } from './synthetic.js';
