@@ -8,17 +8,23 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { initBackend } from '../../workers/engine/backend.js';
-import { runPipelineFile, tempProject, type RunOutcome } from '../../workers/refusal/project.js';
+import { demoPipeline, runPipelineFile, tempProject, type RunOutcome } from '../../workers/refusal/project.js';
+import { writeJsonAtomic } from '../../workers/refusal/runs.js';
 import type { StepCtx } from '../../workers/refusal/types.js';
 import { parseFlags, UsageError } from './args.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
-/** The demo's pipeline file: assets/demo/pipeline.json (or RW_DEMO_PIPELINE). */
-export function demoPipelinePath(): string {
-  const p = process.env.RW_DEMO_PIPELINE ?? path.join(REPO, 'assets', 'demo', 'pipeline.json');
-  if (!fs.existsSync(p)) throw new UsageError(`the bundled demo is missing (${p}); build it first`);
-  return p;
+/** The demo's pipeline: assets/demo/pipeline.json if present, else the default one written into the project. */
+export function demoPipelinePath(project: string): string {
+  const demo = process.env.RW_DEMO_DIR ?? path.join(REPO, 'assets', 'demo');
+  const own = path.join(demo, 'pipeline.json');
+  if (fs.existsSync(own)) return own;
+  if (!fs.existsSync(path.join(demo, 'model', 'config.json')))
+    throw new UsageError(`the bundled demo is missing (${demo}); build it with npm run build:demo`);
+  const file = path.join(project, 'demo-pipeline.json');
+  writeJsonAtomic(file, demoPipeline(demo));
+  return file;
 }
 
 function makeCtx(signal: AbortSignal, quiet: boolean): StepCtx {
@@ -68,8 +74,8 @@ export async function runDiscoverCommand(argv: string[]): Promise<number> {
   let project: string;
   if (mode === 'discover') {
     if (!values.demo && !positionals[0]) throw new UsageError('discover needs --demo or a pipeline file');
-    pipeline = values.demo ? demoPipelinePath() : positionals[0];
     project = values.project ?? tempProject();
+    pipeline = values.demo ? demoPipelinePath(project) : positionals[0];
   } else {
     if (!positionals[0]) throw new UsageError('run needs a PIPELINE.json');
     if (!values.project) throw new UsageError('missing --project DIR');

@@ -10,7 +10,7 @@
  *   z_out = dec(f_α) + (1−α) r_live + α r_p, gradient taken at f_α.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-core/dist/register_all_gradients';
+import '../engine/register-gradients.js';
 import { hookNames, type HookFn, type Hooks } from '../model/types.js';
 import type { Sae } from '../sae/types.js';
 import { chunks, leftPad, positionMask, type PaddedBatch } from './batch.js';

@@ -8,7 +8,7 @@
  * Stored as a versioned JSON; exportable in the circuit-tracer / Neuronpedia graph layout.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-core/dist/register_all_gradients';
+import '../engine/register-gradients.js';
 import { hookNames, type HookFn, type Hooks } from '../model/types.js';
 import type { Sae } from '../sae/types.js';
 import type { AttributionResult } from './attribution.js';

@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { currentBackend } from '../engine/backend.js';
 import { loadModel } from '../model/index.js';
 import { SaeSet } from '../sae/set.js';
-import { PromptSuiteSchema } from '../../common/suites/schema.js';
+import { PromptItemSchema } from '../../common/suites/schema.js';
 import { RUN_KIND, RUN_SCHEMA_VERSION } from '../../common/schemas/run.js';
 import { codecFromTokenizer, makeLens, providerFromSaeSet } from './lens.js';
 import { backendCapBytes, formatBytes, planMemory } from './memory.js';
@@ -61,7 +61,8 @@ export function loadSuitePrompts(base: string, ref: SuiteRef): { prompts: string
   } catch (e) {
     throw new Error(`${file}: cannot read prompt suite (${(e as Error).message})`);
   }
-  const parsed = PromptSuiteSchema.safeParse(raw);
+  // lenient: a suite's `pair` may name an item of another suite (vanilla/adversarial suites)
+  const parsed = z.object({ kind: z.literal('prompt-suite'), items: z.array(PromptItemSchema) }).safeParse(raw);
   if (!parsed.success) throw new Error(`${file}: not a prompt-suite file (${parsed.error.issues[0]?.message})`);
   let items = parsed.data.items;
   if ('split' in r && r.split) items = items.filter((i) => i.split === r.split);
@@ -87,12 +88,29 @@ export function readPipeline(file: string): Pipeline {
   return p.data;
 }
 
+/** The demo pipeline: held-out harmful test prompts, harmless train prompts for the direction, harmless test. */
+export function demoPipeline(demoDir: string, params: Record<string, unknown> = {}): Pipeline {
+  return PipelineSchema.parse({
+    kind: 'refusal-workbench/pipeline',
+    schemaVersion: 1,
+    name: 'demo',
+    model: path.join(demoDir, 'model'),
+    saes: path.join(demoDir, 'saes'),
+    suites: {
+      harmful: { path: path.join(demoDir, 'suites', 'demo-harmful.json'), split: 'test' },
+      harmless: { path: path.join(demoDir, 'suites', 'demo-harmless.json'), split: 'train', limit: 64 },
+      evalHarmless: { path: path.join(demoDir, 'suites', 'demo-harmless.json'), split: 'test' },
+    },
+    params: { maxNewTokens: 12, ...params },
+  });
+}
+
 export interface RunOutcome {
   runId: string;
   runDir: string;
   results: DiscoveryResults;
   seconds: number;
-  memory: { plannedPeakBytes: number; capBytes: number; saesResident: boolean };
+  memory: { plannedPeakBytes: number; capBytes: number; saesResident: boolean; peakResidentSaeLayers: number };
 }
 
 function versions(): Record<string, string> {
@@ -111,7 +129,7 @@ export async function runPipelineFile(
   pipelineFile: string,
   projectDir: string,
   ctx: StepCtx,
-  opts: { runId?: string; fresh?: boolean } = {},
+  opts: { runId?: string; fresh?: boolean; memoryCapBytes?: number } = {},
 ): Promise<RunOutcome> {
   const started = new Date();
   const t0 = performance.now();
@@ -136,7 +154,7 @@ export async function runPipelineFile(
   if (!tokenizer) throw new Error(`${modelDir}: no tokenizer.json — discovery needs the chat template`);
   const set = SaeSet.open(saeSpec);
   const backend = currentBackend();
-  const cap = pl.memoryCapBytes ?? backendCapBytes(backend.name);
+  const cap = opts.memoryCapBytes ?? pl.memoryCapBytes ?? backendCapBytes(backend.name);
   const saeLayerBytes = set.layers.map((l) => set.source(l).estimateBytes());
   const dSae = Math.max(...set.layers.map((l) => set.meta(l).dSae));
   const seqLen = Math.max(...suites.harmful.prompts.map((p) => tokenizer.encodeInstruction(p).length));
@@ -149,7 +167,8 @@ export async function runPipelineFile(
     );
   const saesResident = params.attributionPath === 'literal' || allResident.peakBytes <= cap;
   ctx.log(`memory: planned peak ${formatBytes(saesResident ? allResident.peakBytes : shortcut.peakBytes)} (cap ${formatBytes(cap)}; SAEs ${saesResident ? 'resident' : 'streamed one layer at a time'})`);
-  const lens = makeLens(model, providerFromSaeSet(set, { resident: saesResident }), codecFromTokenizer(tokenizer));
+  const provider = providerFromSaeSet(set, { resident: saesResident });
+  const lens = makeLens(model, provider, codecFromTokenizer(tokenizer));
 
   const manifestBase = {
     kind: RUN_KIND,
@@ -184,7 +203,7 @@ export async function runPipelineFile(
       ctx,
     );
     const seconds = (performance.now() - t0) / 1000;
-    run.write('results.json', { ...out.results, seconds, memory: { plannedPeakBytes: shortcut.peakBytes, capBytes: Number.isFinite(cap) ? cap : null, saesResident } });
+    run.write('results.json', { ...out.results, seconds, memory: { plannedPeakBytes: shortcut.peakBytes, capBytes: Number.isFinite(cap) ? cap : null, saesResident, peakResidentSaeLayers: provider.peakResident } });
     run.write('generations.json', out.generations);
     const outputs = ['results.json', 'generations.json'];
     if (out.graph) {
@@ -202,7 +221,7 @@ export async function runPipelineFile(
       finishedAt: new Date().toISOString(),
       timings: { ...out.results.timings, total: seconds },
     });
-    return { runId, runDir: runDirPath, results: out.results, seconds, memory: { plannedPeakBytes: shortcut.peakBytes, capBytes: cap, saesResident } };
+    return { runId, runDir: runDirPath, results: out.results, seconds, memory: { plannedPeakBytes: shortcut.peakBytes, capBytes: cap, saesResident, peakResidentSaeLayers: provider.peakResident } };
   } catch (e) {
     const cancelled = (e as Error).name === 'AbortError' || ctx.signal.aborted;
     writeJsonAtomic(path.join(runDirPath, 'manifest.json'), {

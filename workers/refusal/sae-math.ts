@@ -4,7 +4,7 @@
  * and the S1 sparse slice (only a feature set's encoder columns and decoder rows).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-core/dist/register_all_gradients';
+import '../engine/register-gradients.js';
 import type { Sae } from '../sae/types.js';
 
 /** y = fn(x) forward with a zero gradient; fn's own ops stay off the tape (e.g. a non-differentiable encode). */
