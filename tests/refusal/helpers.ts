@@ -1,10 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
+import { initBackend } from '../../workers/engine/backend.js';
 import type { ChatCodec, EncodedPrompt, Lens } from '../../workers/refusal/types.js';
 import { memoryProvider, toyModel, toySae } from './toy.js';
 
 export async function useCpu(): Promise<void> {
-  await tf.setBackend('cpu');
+  await initBackend({ preference: 'cpu' });
   await tf.ready();
 }
 
