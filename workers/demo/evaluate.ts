@@ -93,15 +93,16 @@ function lastLogits(runner: DemoRunner, ids: number[][], hooks: RunnerHook[]): t
   });
 }
 
-function lastActs(runner: DemoRunner, ids: number[][], points: string[]): Map<string, tf.Tensor2D> {
+function lastActs(runner: DemoRunner, ids: number[][], points: string[], fromEnd = 1): Map<string, tf.Tensor2D> {
   const d = runner.config.dModel;
   const T = ids[0]!.length;
+  const pos = T - fromEnd;
   const out = new Map<string, tf.Tensor2D>();
   tf.tidy(() => {
     const { logits, cache } = runner.forward(ids, { cache: points, logits: false });
     logits?.dispose();
     for (const [p, a] of cache) {
-      out.set(p, tf.keep(tf.reshape(tf.slice(a, [0, T - 1, 0], [ids.length, 1, d]), [ids.length, d]) as tf.Tensor2D));
+      out.set(p, tf.keep(tf.reshape(tf.slice(a, [0, pos, 0], [ids.length, 1, d]), [ids.length, d]) as tf.Tensor2D));
       a.dispose();
     }
   });
@@ -148,12 +149,12 @@ export async function greedyContinue(
   return out;
 }
 
-/** Mean last-position activation per point for a set of prompts. */
-export async function meanLastActs(runner: DemoRunner, prompts: number[][], points: string[], maxBatch = 64): Promise<Map<string, Float32Array>> {
+/** Mean activation per point at position T − fromEnd (default the last) for a set of prompts. */
+export async function meanLastActs(runner: DemoRunner, prompts: number[][], points: string[], maxBatch = 64, fromEnd = 1): Promise<Map<string, Float32Array>> {
   const d = runner.config.dModel;
   const sums = new Map(points.map((p) => [p, new Float64Array(d)]));
   for (const g of groupByLength(prompts, maxBatch)) {
-    const acts = lastActs(runner, g.map((i) => prompts[i]!), points);
+    const acts = lastActs(runner, g.map((i) => prompts[i]!), points, fromEnd);
     for (const [p, a] of acts) {
       const v = await a.data();
       a.dispose();
@@ -164,13 +165,21 @@ export async function meanLastActs(runner: DemoRunner, prompts: number[][], poin
   return new Map([...sums].map(([p, s]) => [p, Float32Array.from(s, (x) => x / prompts.length)]));
 }
 
-/** Candidate refusal directions: mean(harmful) − mean(harmless) at every layer's resid_pre and the last resid_post. */
-export async function diffInMeansDirections(runner: DemoRunner, harmful: number[][], harmless: number[][]) {
+/**
+ * Candidate refusal directions (Arditi et al.): mean(harmful) − mean(harmless) at every layer's resid_pre
+ * and the last resid_post, at each of the last `positions` prompt positions (the post-instruction
+ * template tokens "<end_of_turn> \n <start_of_turn> model \n").
+ */
+export async function diffInMeansDirections(runner: DemoRunner, harmful: number[][], harmless: number[][], positions = 1) {
   const L = runner.config.nLayers;
   const points = [...Array.from({ length: L }, (_, l) => `blocks.${l}.hook_resid_pre`), `blocks.${L - 1}.hook_resid_post`];
-  const a = await meanLastActs(runner, harmful, points);
-  const b = await meanLastActs(runner, harmless, points);
-  return points.map((p) => ({ point: p, direction: a.get(p)!.map((x, i) => x - b.get(p)![i]!) }));
+  const out: { point: string; fromEnd: number; direction: Float32Array }[] = [];
+  for (let k = 1; k <= positions; k++) {
+    const a = await meanLastActs(runner, harmful, points, 64, k);
+    const b = await meanLastActs(runner, harmless, points, 64, k);
+    for (const p of points) out.push({ point: p, fromEnd: k, direction: a.get(p)!.map((x, i) => x - b.get(p)![i]!) });
+  }
+  return out;
 }
 
 export function refusalRate(completions: string[]): number {
