@@ -12,7 +12,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 // Gradients of every op (tfjs-core's main entry does not register them; the registry is global).
-import '@tensorflow/tfjs-core/dist/register_all_gradients';
+import './register-gradients.js';
 import { initWasm } from './backend/wasm.js';
 import {
   installUncapturedErrorHandler,
