@@ -15,3 +15,4 @@ registerCommand('discover', 'discover --demo [--json]', async () => {
   const { runDiscoverCommand } = await import('./discover.js');
   return (argv: string[]) => runDiscoverCommand(['discover', ...argv]);
 });
+registerCommand('categories', 'categories --project DIR (--demo | --pipeline FILE) [--json]', async () => (await import('./categories.js')).runCategoriesCommand);
