@@ -40,7 +40,7 @@ export function isShellApi(api: unknown): api is ShellApi {
 
 export function toViewManifest(m: StoredManifest | Record<string, unknown>): RunManifest {
   const s = m as Record<string, unknown>;
-  return { ...s, runId: String(s.id ?? s.runId ?? 'run'), kind: String(s.step ?? s.kind ?? '') } as RunManifest;
+  return { ...s, runId: String(s.id ?? s.runId ?? 'run') } as RunManifest;
 }
 
 export function jobToVM(j: JobInfo): JobVM {

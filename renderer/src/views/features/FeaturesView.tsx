@@ -45,7 +45,8 @@ export function FeaturesView({ api: rawApi }: { api: WorkbenchApi }) {
     imp.run(async () => {
       const text = await file.text();
       const list = parseNeuronpediaExport(text);
-      const next = { ...ann };
+      // start from the stored annotations, so an import never races the first load
+      const next = { ...ann, ...((await api.getAnnotations?.()) ?? {}) };
       let n = 0;
       for (const e of list) {
         const merged = mergeExplanation(next[e.key], e.description);

@@ -97,7 +97,6 @@ export function GraphView({ api: rawApi }: { api: WorkbenchApi }) {
       styleEnabled: true,
       minZoom: 0.1,
       maxZoom: 4,
-      wheelSensitivity: 0.3,
       style: [
         {
           selector: 'node',

@@ -47,8 +47,8 @@ export function RunsView({ api: rawApi }: { api: WorkbenchApi }) {
 
   const runs = runsQ.data ?? [];
   useEffect(() => {
-    if (!selected && runs.length) setSelected(runs[0].id);
-  }, [runs, selected]);
+    if (runs.length) setSelected((s) => s ?? runs[0].id);
+  }, [runs]);
 
   const onStart = () =>
     start.run(async () => {

@@ -1,0 +1,135 @@
+// @vitest-environment jsdom
+/** Deterministic exports: seeded data → golden SVG / Markdown; SVG parses with one element per node. */
+import { describe, expect, it } from 'vitest';
+import { adaptCategories, adaptGraph, adaptProbeReport, adaptRunResults, type RunManifest } from '../../renderer/src/views/types';
+import { toViewManifest } from '../../renderer/src/views/adapter';
+import { buildScene, defaultFilters, filterGraph, layeredLayout } from '../../renderer/src/components/graph/graphModel';
+import { graphSceneToSvg } from '../../renderer/src/export/svg';
+import { categoriesReport, probeFigureSvg, probeReport, reportToHtml, reportToMarkdown, runReport } from '../../renderer/src/export/reports';
+import { toCsv, toJsonExport } from '../../renderer/src/export/table';
+import { pngAddText, pngReadText } from '../../renderer/src/export/png';
+import { fullGraphSvg } from '../../renderer/src/views/exports/ExportsView';
+import { CATEGORIES, DISCOVERY_ID, GRAPH, PROBES, RESULTS, projectFiles } from './fixtures/data';
+
+const files = projectFiles();
+const manifest: RunManifest = toViewManifest(JSON.parse(files[`runs/${DISCOVERY_ID}/manifest.json`]));
+const graph = adaptGraph(GRAPH, DISCOVERY_ID, manifest);
+
+function sceneSvg(g = graph) {
+  const vis = filterGraph(g, defaultFilters(g));
+  return graphSceneToSvg(buildScene(vis, layeredLayout(vis.nodes, vis.edges), { title: 'graph' }), manifest);
+}
+
+describe('graph SVG export', () => {
+  it('matches the golden file', async () => {
+    await expect(sceneSvg()).toMatchFileSnapshot('./fixtures/golden/graph.svg');
+  });
+
+  it('parses, has exactly one element per node, and carries the manifest', () => {
+    const svg = sceneSvg();
+    const doc = new DOMParser().parseFromString(svg, 'image/svg+xml');
+    expect(doc.getElementsByTagName('parsererror')).toHaveLength(0);
+    const nodes = doc.querySelectorAll('[data-node-id]');
+    expect(nodes).toHaveLength(graph.nodes.length);
+    expect(new Set([...nodes].map((n) => n.getAttribute('data-node-id')))).toEqual(new Set(graph.nodes.map((n) => n.id)));
+    expect(doc.querySelectorAll('circle.node')).toHaveLength(graph.nodes.length);
+    expect(doc.querySelectorAll('line.edge')).toHaveLength(graph.edges.length);
+    const meta = JSON.parse(doc.getElementById('run-manifest')!.textContent!);
+    expect(meta.runId).toBe(DISCOVERY_ID);
+    expect(meta.seed).toBe(42);
+  });
+
+  it('is deterministic: same bytes regardless of input order', () => {
+    const shuffled = { ...graph, nodes: [...graph.nodes].reverse(), edges: [...graph.edges].reverse() };
+    expect(sceneSvg(shuffled)).toBe(sceneSvg());
+    expect(fullGraphSvg(graph)).toBe(fullGraphSvg(graph));
+  });
+
+  it('places early layers at the bottom and sizes nodes by |attribution|', () => {
+    const vis = filterGraph(graph, defaultFilters(graph));
+    const scene = buildScene(vis, layeredLayout(vis.nodes, vis.edges));
+    const byId = new Map(scene.nodes.map((n) => [n.id, n]));
+    for (const e of graph.edges) {
+      const s = graph.nodes.find((n) => n.id === e.source)!, t = graph.nodes.find((n) => n.id === e.target)!;
+      expect(s.layer).toBeLessThan(t.layer);
+      expect(byId.get(e.source)!.y).toBeGreaterThan(byId.get(e.target)!.y); // SVG y grows downward
+    }
+    const sorted = [...graph.nodes].sort((a, b) => Math.abs(a.attribution) - Math.abs(b.attribution));
+    expect(byId.get(sorted[0].id)!.r).toBeLessThanOrEqual(byId.get(sorted[sorted.length - 1].id)!.r);
+  });
+
+  it('exports only what the filters leave on screen', () => {
+    const f = { ...defaultFilters(graph), roles: { harm: false, refusal: true, unlabelled: true } };
+    const vis = filterGraph(graph, f);
+    const svg = graphSceneToSvg(buildScene(vis, layeredLayout(vis.nodes, vis.edges)), manifest);
+    const doc = new DOMParser().parseFromString(svg, 'image/svg+xml');
+    expect(doc.querySelectorAll('circle.node')).toHaveLength(vis.nodes.length);
+    expect(vis.nodes.length).toBe(graph.nodes.filter((n) => n.role !== 'harm').length);
+  });
+});
+
+describe('reports', () => {
+  const probes = adaptProbeReport(PROBES, 'probe-0001', { ...manifest, runId: 'probe-0001' });
+
+  it('probe report Markdown matches the golden file', async () => {
+    await expect(reportToMarkdown(probeReport(probes))).toMatchFileSnapshot('./fixtures/golden/probe-report.md');
+  });
+
+  it('probe figure SVG matches the golden file and parses', async () => {
+    const svg = probeFigureSvg(probes);
+    await expect(svg).toMatchFileSnapshot('./fixtures/golden/probe-figure.svg');
+    const doc = new DOMParser().parseFromString(svg, 'image/svg+xml');
+    expect(doc.getElementsByTagName('parsererror')).toHaveLength(0);
+    // 8 dense layers × 2 series + 2 feature probes
+    expect(doc.querySelectorAll('circle.point')).toHaveLength(18);
+    expect(doc.querySelectorAll('path.whisker').length).toBeGreaterThanOrEqual(10);
+  });
+
+  it('probe report HTML embeds the figure, the table and the manifest', () => {
+    const html = reportToHtml(probeReport(probes));
+    const doc = new DOMParser().parseFromString(html, 'text/html');
+    expect(doc.querySelectorAll('table')[0].querySelectorAll('tbody tr')).toHaveLength(3);
+    expect(doc.querySelector('figure svg')).not.toBeNull();
+    expect(doc.querySelector('section.manifest')!.textContent).toContain('probe-0001');
+    expect(html).toBe(reportToHtml(probeReport(probes)));
+  });
+
+  it('run report Markdown matches the golden file', async () => {
+    const res = adaptRunResults(RESULTS, DISCOVERY_ID, manifest);
+    await expect(reportToMarkdown(runReport(res))).toMatchFileSnapshot('./fixtures/golden/run-report.md');
+  });
+
+  it('categories report Markdown matches the golden file', async () => {
+    const c = adaptCategories(CATEGORIES, 'cat-0001', { ...manifest, runId: 'cat-0001' });
+    await expect(reportToMarkdown(categoriesReport(c))).toMatchFileSnapshot('./fixtures/golden/categories-report.md');
+  });
+});
+
+describe('tables and PNG', () => {
+  it('CSV starts with the manifest comment and quotes awkward cells', () => {
+    const csv = toCsv([{ a: 'x,y', b: 1.5 }, { a: 'say "hi"', b: null }], [
+      { key: 'a', header: 'a', value: (r) => r.a },
+      { key: 'b', header: 'b', value: (r) => r.b },
+    ], manifest);
+    const lines = csv.trimEnd().split('\n');
+    expect(lines[0].startsWith('# manifest: {')).toBe(true);
+    expect(JSON.parse(lines[0].slice('# manifest: '.length)).runId).toBe(DISCOVERY_ID);
+    expect(lines.slice(1)).toEqual(['a,b', '"x,y",1.5', '"say ""hi""",']);
+  });
+
+  it('JSON export has sorted keys and the manifest', () => {
+    const a = toJsonExport('t', { z: 1, a: [{ y: 2, b: 3 }] }, manifest);
+    expect(a).toBe(toJsonExport('t', { a: [{ b: 3, y: 2 }], z: 1 }, manifest));
+    expect(JSON.parse(a).manifest.runId).toBe(DISCOVERY_ID);
+  });
+
+  it('PNG carries the manifest in a tEXt chunk', () => {
+    // 1×1 transparent PNG
+    const b64 = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==';
+    const png = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+    const out = pngAddText(png, 'run-manifest', JSON.stringify({ runId: 'r1', note: 'é' }));
+    expect(out.length).toBeGreaterThan(png.length);
+    const t = pngReadText(out);
+    expect(JSON.parse(t['run-manifest'])).toEqual({ runId: 'r1', note: 'é' });
+  });
+});

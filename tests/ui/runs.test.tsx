@@ -1,0 +1,91 @@
+// @vitest-environment jsdom
+import { afterEach, describe, expect, it } from 'vitest';
+import { act, cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
+import { RunsView } from '../../renderer/src/views/runs/RunsView';
+import { DISCOVERY_PARAMS, defaultParams, validateParams } from '../../renderer/src/views/runs/pipeline';
+import { fakeProject } from './fixtures/fakeApi';
+import { RESULTS } from './fixtures/data';
+
+afterEach(cleanup);
+
+describe('Runs view', () => {
+  it('shows every pipeline parameter with its paper default and a one-line hint', async () => {
+    const p = fakeProject();
+    render(<RunsView api={p.api} />);
+    const form = await screen.findByTestId('run-form');
+    for (const s of DISCOVERY_PARAMS) {
+      const input = within(form).getByTestId(`param-${s.key}`);
+      expect(input.closest('.wb-param')!.querySelector('small')!.textContent!.length).toBeGreaterThan(10);
+    }
+    expect((within(form).getByTestId('param-igSteps') as HTMLInputElement).value).toBe('10');
+    expect((within(form).getByTestId('param-kStar') as HTMLInputElement).value).toBe('20');
+    expect((within(form).getByTestId('param-clampMultiplier') as HTMLInputElement).value).toBe('-3');
+    expect(form.textContent).toContain('IG steps — more steps, smoother attribution, linear cost.');
+  });
+
+  it('validates parameters', () => {
+    expect(validateParams(defaultParams())).toEqual({});
+    expect(Object.keys(validateParams({ ...defaultParams(), igSteps: 0, directionLayer: 'x', inductionValues: '1,,2' })).sort()).toEqual(['directionLayer', 'igSteps', 'inductionValues']);
+  });
+
+  it('history with manifests and the results table method × suite with n', async () => {
+    const p = fakeProject();
+    render(<RunsView api={p.api} />);
+    const hist = await screen.findByTestId('run-history-table');
+    expect(hist.querySelectorAll('tbody tr')).toHaveLength(3);
+    fireEvent.click(screen.getByTestId('run-row-disc-0001'));
+    const table = await screen.findByTestId('run-rates-table');
+    const methods = new Set(RESULTS.rates.map((r) => r.method));
+    expect(table.querySelectorAll('tbody tr')).toHaveLength(methods.size);
+    expect(table.textContent).toContain('advbench');
+    expect(table.textContent).toContain('(n=100)');
+    expect(table.textContent).toContain('(n=80)');
+    expect(screen.getByTestId('run-rates-chart').querySelector('svg')).not.toBeNull();
+    expect(screen.getByTestId('run-manifest').textContent).toContain('"seed": 42');
+    await act(async () => {
+      fireEvent.click(screen.getByTestId('export-results-csv'));
+    });
+    await waitFor(() => expect(p.files.get('exports/disc-0001-rates.csv')).toMatch(/^# manifest: .*\nsuite,method,refusal_rate,jailbreak_rate,n\n/));
+    await act(async () => {
+      fireEvent.click(screen.getByTestId('export-run-report-md'));
+    });
+    await waitFor(() => expect(p.files.get('exports/disc-0001-report.md')).toContain('## Manifest'));
+  });
+
+  it('starts discovery, shows progress per stage, and cancels', async () => {
+    const p = fakeProject();
+    render(<RunsView api={p.api} />);
+    await screen.findByTestId('run-history-table');
+    fireEvent.change(screen.getByTestId('param-igSteps'), { target: { value: '20' } });
+    await act(async () => {
+      fireEvent.click(screen.getByTestId('run-start'));
+    });
+    expect(p.jobs).toHaveLength(1);
+    expect(p.jobs[0].step).toBe('refusal.discover');
+    expect(p.jobs[0].params).toMatchObject({ igSteps: 20, kStar: 20, seed: 42 });
+    const job = p.jobs[0];
+    act(() => p.emit({ type: 'job', job: { ...job, progress: { stage: 'attribution', fraction: 0.4, etaMs: 30_000 } } }));
+    const prog = screen.getByTestId('run-progress');
+    expect(prog.querySelector('[role=progressbar]')!.getAttribute('aria-valuenow')).toBe('40');
+    expect(prog.querySelector('.wb-stage.running')!.textContent).toBe('attribution');
+    expect(prog.querySelectorAll('.wb-stage.done')).toHaveLength(3);
+    expect(prog.textContent).toContain('30 s left');
+    await act(async () => {
+      fireEvent.click(screen.getByTestId('run-cancel'));
+    });
+    await waitFor(() => expect(screen.getByTestId('run-progress').dataset.status).toBe('cancelled'));
+    expect(p.jobs[0].cancelRequested).toBe(true);
+  });
+
+  it('shows the categories run below (issue 9): matrix and interventions', async () => {
+    const p = fakeProject();
+    render(<RunsView api={p.api} />);
+    expect(await screen.findByTestId('categories-matrix')).toBeTruthy();
+  });
+
+  it('empty history says what to do', async () => {
+    const p = fakeProject({ empty: true });
+    render(<RunsView api={p.api} />);
+    expect((await screen.findByTestId('run-history')).textContent).toMatch(/start discovery/i);
+  });
+});

@@ -1,0 +1,92 @@
+// @vitest-environment jsdom
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { act, cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
+import { SuitesView, tryImport } from '../../renderer/src/views/suites/SuitesView';
+import { fakeProject } from './fixtures/fakeApi';
+import { sharedDir } from '../helpers/fixtures';
+
+afterEach(cleanup);
+
+const datasets = path.join(sharedDir, 'datasets', 'refusal_direction');
+const haveShared = fs.existsSync(datasets);
+
+async function importFile(name: string, text: string) {
+  const file = new File([text], name);
+  await act(async () => {
+    fireEvent.change(screen.getByTestId('suite-import-input'), { target: { files: [file] } });
+  });
+}
+
+describe('Prompt suites view', () => {
+  it('lists the stored suite with a preview, category filter and counts', async () => {
+    const p = fakeProject();
+    render(<SuitesView api={p.api} />);
+    expect((await screen.findByTestId('suite-count')).textContent).toContain('4 prompts');
+    const filter = screen.getByTestId('suite-category-filter');
+    fireEvent.change(filter, { target: { value: 'fraud' } });
+    expect(screen.getByTestId('suite-preview').querySelectorAll('tbody tr')).toHaveLength(2);
+  });
+
+  it('a bad file is reported with its line number and the problem', async () => {
+    const p = fakeProject();
+    render(<SuitesView api={p.api} />);
+    await screen.findByTestId('suite-count');
+    await importFile('bad.jsonl', '{"instruction": "ok"}\n{"instruction": "fine"}\n{"instruction": oops}\n');
+    const err = await screen.findByTestId('suite-import-error');
+    expect(err.dataset.line).toBe('3');
+    expect(screen.getByTestId('suite-import-error-line').textContent).toBe('line 3');
+    expect(err.textContent).toMatch(/bad\.jsonl/);
+    expect(err.textContent).toMatch(/invalid JSON/);
+
+    await importFile('bad.csv', 'goal,target\n"How to x",Sure\n"unterminated,Sure\n');
+    await waitFor(() => expect(screen.getByTestId('suite-import-error').textContent).toMatch(/line 3/));
+
+    await importFile('empty-prompt.json', '[\n  {"instruction": "a", "category": null},\n  {"instruction": "", "category": null}\n]');
+    await waitFor(() => expect(screen.getByTestId('suite-import-error').dataset.line).toBe('3'));
+  });
+
+  it('imports, tags, splits, edits and saves a suite into the project', async () => {
+    const p = fakeProject();
+    render(<SuitesView api={p.api} />);
+    await screen.findByTestId('suite-count');
+    await importFile('mine.txt', 'first prompt\nsecond prompt\n\nthird prompt\n');
+    expect(screen.getByTestId('suite-draft')).toBeTruthy();
+    expect(screen.getByTestId('suite-count').textContent).toContain('3 prompts');
+    fireEvent.click(screen.getByTestId('suite-tag-adversarial'));
+    fireEvent.click(screen.getByTestId('suite-split-apply'));
+    expect(screen.getByTestId('suite-split-counts').textContent).toMatch(/train \d/);
+    const row = screen.getByTestId('suite-row-mine-0');
+    fireEvent.doubleClick(within(row).getByText('first prompt'));
+    const ta = row.querySelector('textarea')!;
+    fireEvent.change(ta, { target: { value: 'edited prompt' } });
+    fireEvent.blur(ta);
+    expect(within(screen.getByTestId('suite-row-mine-0')).getByText('edited prompt')).toBeTruthy();
+    await act(async () => {
+      fireEvent.click(screen.getByTestId('suite-save'));
+    });
+    await screen.findByTestId('suite-saved');
+    const saved = JSON.parse(p.files.get('suites/mine.json')!);
+    expect(saved.kind).toBe('prompt-suite');
+    expect(saved.items).toHaveLength(3);
+    expect(saved.items[0]).toMatchObject({ instruction: 'edited prompt', tags: ['adversarial'] });
+    expect(saved.items.every((i: { split?: string }) => i.split)).toBe(true);
+  });
+
+  it.skipIf(!haveShared)('imports the real AdvBench and HarmBench CSVs', () => {
+    const adv = tryImport(fs.readFileSync(path.join(datasets, 'raw/advbench.csv'), 'utf8'), 'advbench.csv');
+    expect(adv.problem).toBeUndefined();
+    expect(adv.suite!.items).toHaveLength(520);
+    const hb = tryImport(fs.readFileSync(path.join(datasets, 'raw/harmbench_val.csv'), 'utf8'), 'harmbench_val.csv');
+    expect(hb.problem).toBeUndefined();
+    expect(hb.suite!.items.length).toBeGreaterThan(40);
+    expect(hb.suite!.items[0].category).not.toBeNull();
+  });
+
+  it('empty state names the formats', async () => {
+    const p = fakeProject({ empty: true });
+    render(<SuitesView api={p.api} />);
+    expect((await screen.findByTestId('suites-empty')).textContent).toMatch(/WildJailbreak/);
+  });
+});
