@@ -8,7 +8,7 @@ import type { ApiEvent, AppInfo, JobInfo, ProjectInfo, WorkbenchApi } from '../.
 import { ErrorBoundary } from './ErrorBoundary';
 import { JobDrawer } from './JobDrawer';
 import { ProjectPicker } from './ProjectPicker';
-import { SECTIONS, sectionFromHash } from './nav';
+import { railSections, sectionIdFromHash } from './nav';
 import './app.css';
 
 export type ViewMap = Record<string, ComponentType<{ api: WorkbenchApi }>>;
@@ -26,7 +26,9 @@ export function App({ api, views = {}, connection = 'open' }: { api: WorkbenchAp
   const [project, setProject] = useState<ProjectInfo | null>(null);
   const [loaded, setLoaded] = useState(false);
   const [jobs, setJobs] = useState<Map<string, JobInfo>>(new Map());
-  const [section, setSection] = useState(() => (typeof location !== 'undefined' ? sectionFromHash(location.hash) : 'project'));
+  const SECTIONS = useMemo(() => railSections(Object.keys(views)), [views]);
+  const sectionFromHash = useCallback((hash: string) => sectionIdFromHash(hash, SECTIONS), [SECTIONS]);
+  const [section, setSection] = useState(() => (typeof location !== 'undefined' ? sectionIdFromHash(location.hash, railSections(Object.keys(views))) : 'project'));
   const [drawer, setDrawer] = useState(false);
   const [toasts, setToasts] = useState<Toast[]>([]);
   const toastId = useRef(0);
@@ -72,14 +74,17 @@ export function App({ api, views = {}, connection = 'open' }: { api: WorkbenchAp
   }, [connection]);
 
   // Navigation: rail clicks, the hash, and `workbench:navigate` events from views.
-  const go = useCallback((id: string) => {
-    setSection(id);
-    try {
-      if (sectionFromHash(location.hash) !== id) history.replaceState(null, '', `#/${id}`);
-    } catch {
-      /* ignore */
-    }
-  }, []);
+  const go = useCallback(
+    (id: string) => {
+      setSection(id);
+      try {
+        if (sectionFromHash(location.hash) !== id) history.replaceState(null, '', `#/${id}`);
+      } catch {
+        /* ignore */
+      }
+    },
+    [sectionFromHash],
+  );
   useEffect(() => {
     const onNav = (e: Event) => {
       const v = (e as CustomEvent<{ view: string }>).detail?.view;
@@ -92,7 +97,7 @@ export function App({ api, views = {}, connection = 'open' }: { api: WorkbenchAp
       window.removeEventListener(NAVIGATE_EVENT, onNav);
       window.removeEventListener('hashchange', onHash);
     };
-  }, []);
+  }, [SECTIONS, sectionFromHash]);
 
   // Keyboard: g graph, f features, / search, Esc closes the drawer.
   useEffect(() => {
@@ -114,7 +119,7 @@ export function App({ api, views = {}, connection = 'open' }: { api: WorkbenchAp
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
-  }, [go]);
+  }, [go, SECTIONS]);
 
   const jobList = useMemo(() => [...jobs.values()].sort((a, b) => b.createdAt.localeCompare(a.createdAt)), [jobs]);
   const running = jobList.filter((j) => j.status === 'running' || j.status === 'queued');
@@ -144,7 +149,7 @@ export function App({ api, views = {}, connection = 'open' }: { api: WorkbenchAp
     body = (
       <div className="wb-empty" role="status" data-testid="empty-state">
         <p className="wb-empty-title">{current.label}</p>
-        <p className="wb-empty-hint">{current.empty}</p>
+        <p className="wb-empty-hint">{current.empty || 'Nothing here yet.'}</p>
       </div>
     );
   }

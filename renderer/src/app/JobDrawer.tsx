@@ -15,7 +15,7 @@ function JobRow({ api, job, onError }: { api: WorkbenchApi; job: JobInfo; onErro
         </span>
       </div>
       <div
-        className={`wb-progress-track${pct === undefined && active ? ' indeterminate' : ''}`}
+        className={`wb-jobbar${pct === undefined && active ? ' indeterminate' : ''}`}
         role="progressbar"
         aria-label={`${job.title} progress`}
         aria-valuemin={0}
@@ -23,7 +23,7 @@ function JobRow({ api, job, onError }: { api: WorkbenchApi; job: JobInfo; onErro
         aria-valuenow={pct}
         data-testid="job-progress"
       >
-        <div className="wb-progress-fill" style={{ width: `${pct ?? 0}%` }} />
+        <div className="wb-jobbar-fill" style={{ width: `${pct ?? 0}%` }} />
       </div>
       <div className="wb-row wb-between wb-muted">
         <span data-testid="job-stage">
@@ -98,7 +98,7 @@ export function JobDrawer({
         </button>
       </div>
       <form
-        className="wb-row wb-wrap"
+        className="wb-start"
         onSubmit={(e) => {
           e.preventDefault();
           void start();

@@ -24,3 +24,19 @@ export function sectionFromHash(hash: string): string {
   const id = m?.[1] ?? '';
   return SECTIONS.some((s) => s.id === id) ? id : 'project';
 }
+
+/** The rail: the fixed sections, then any extra view the views module mounts (e.g. `categories`). */
+export function railSections(viewIds: string[]): Section[] {
+  const extra = viewIds
+    .filter((id) => !SECTIONS.some((s) => s.id === id))
+    .map((id) => ({ id, label: id.charAt(0).toUpperCase() + id.slice(1).replace(/[-_]/g, ' '), empty: '' }));
+  if (!extra.length) return SECTIONS;
+  // Extras go before Exports, which stays last.
+  return [...SECTIONS.slice(0, -1), ...extra, SECTIONS[SECTIONS.length - 1]!];
+}
+
+export function sectionIdFromHash(hash: string, sections: Section[]): string {
+  const m = /^#\/?([^?/]*)/.exec(hash);
+  const id = m?.[1] ?? '';
+  return sections.some((s) => s.id === id) ? id : 'project';
+}

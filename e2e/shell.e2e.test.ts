@@ -1,0 +1,145 @@
+/**
+ * End-to-end, Debian Chromium (playwright-core) against the headless server: open the demo project,
+ * start a job, watch its progress, cancel it, reload. Screenshots go to test-artifacts/e2e/.
+ * Builds the renderer first when renderer/dist is missing or older than its sources.
+ */
+import { describe, expect, it, beforeAll, afterAll } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { WorkbenchCore } from '../main/server/core.js';
+import { startServer, type RunningServer } from '../main/server/server.js';
+import { Settings } from '../main/settings/settings.js';
+
+const REPO = fileURLToPath(new URL('../', import.meta.url));
+const DIST = path.join(REPO, 'renderer', 'dist');
+const ARTIFACTS = path.join(REPO, 'test-artifacts', 'e2e');
+const CHROMIUM = process.env.CHROMIUM_PATH ?? ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
+
+function newestMtime(dir: string): number {
+  let t = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    if (e.name === 'node_modules' || e.name === 'dist') continue;
+    const p = path.join(dir, e.name);
+    t = Math.max(t, e.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
+  }
+  return t;
+}
+
+function ensureRendererBuilt(): void {
+  const index = path.join(DIST, 'index.html');
+  const built = existsSync(index) ? statSync(index).mtimeMs : 0;
+  const sources = Math.max(newestMtime(path.join(REPO, 'renderer')), newestMtime(path.join(REPO, 'common')));
+  if (built && built >= sources) return;
+  const r = spawnSync(process.execPath, [path.join(REPO, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn'], {
+    cwd: REPO,
+    encoding: 'utf8',
+    timeout: 240_000,
+  });
+  if (r.status !== 0) throw new Error(`renderer build failed:\n${r.stdout}\n${r.stderr}`);
+}
+
+let work: string;
+let core: WorkbenchCore;
+let server: RunningServer;
+let ctx: BrowserContext;
+let page: Page;
+const consoleErrors: string[] = [];
+
+const shot = (name: string) => page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
+
+describe.skipIf(!CHROMIUM)('e2e: headless server in Chromium', () => {
+  beforeAll(async () => {
+    ensureRendererBuilt();
+    mkdirSync(ARTIFACTS, { recursive: true });
+    work = mkdtempSync(path.join(os.tmpdir(), 'rw-e2e-'));
+    core = new WorkbenchCore({ settings: Settings.open(path.join(work, 'config')), shell: 'server', projectsDir: path.join(work, 'projects') });
+    await core.openStartupProject(); // first run: the bundled demo project
+    server = await startServer({ core, staticDir: DIST });
+    ctx = await chromium.launchPersistentContext(path.join(work, 'chromium-profile'), {
+      executablePath: CHROMIUM,
+      headless: true,
+      viewport: { width: 1280, height: 800 },
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+    page = ctx.pages()[0] ?? (await ctx.newPage());
+    page.on('console', (m) => {
+      if (m.type() === 'error') consoleErrors.push(m.text());
+    });
+    page.on('pageerror', (e) => consoleErrors.push(String(e)));
+  }, 300_000);
+
+  afterAll(async () => {
+    await ctx?.close().catch(() => undefined);
+    await server?.close();
+    await core?.close();
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  it('opens the demo project, runs a job with progress, cancels it, survives a reload', async () => {
+    // 1. Open the printed URL: the demo project is there, the token leaves the address bar.
+    await page.goto(server.urlWithToken);
+    await expect.poll(() => page.getByTestId('project-name').textContent(), { timeout: 20_000 }).toBe('demo');
+    expect(page.url()).not.toContain('token=');
+    await expect.poll(() => page.getByTestId('connection').textContent()).toBe('websocket');
+    await expect.poll(() => page.getByTestId('picker-project-name').textContent()).toBe('demo');
+    await shot('01-demo-project');
+
+    // The rail works and empty states say what to do.
+    await page.getByTestId('nav-runs').click();
+    expect(page.url()).toContain('#/runs');
+
+    // 2. Start a job from the drawer.
+    await page.getByTestId('job-indicator').click();
+    await page.getByTestId('step-select').selectOption('demo.count');
+    await page.getByTestId('step-params').fill('{"n": 400, "ms": 100}');
+    await page.getByTestId('start-job').click();
+    const job = page.getByTestId('job').first();
+    await expect.poll(() => job.getAttribute('data-status'), { timeout: 20_000 }).toBe('running');
+
+    // 3. Watch progress advance, with an ETA.
+    const progress = job.getByTestId('job-progress');
+    await expect.poll(async () => Number(await progress.getAttribute('aria-valuenow')), { timeout: 20_000 }).toBeGreaterThan(0);
+    const first = Number(await progress.getAttribute('aria-valuenow'));
+    await expect.poll(async () => Number(await progress.getAttribute('aria-valuenow')), { timeout: 20_000 }).toBeGreaterThan(first);
+    await expect.poll(() => job.getByTestId('job-eta').textContent()).toMatch(/left/);
+    await expect.poll(() => page.getByTestId('job-indicator').textContent()).toBe('1 job running');
+    await shot('02-job-progress');
+
+    // 4. Cancel: done within a second or so.
+    const t0 = Date.now();
+    await job.getByTestId('job-cancel').click();
+    await expect.poll(() => job.getAttribute('data-status'), { timeout: 5_000 }).toBe('cancelled');
+    expect(Date.now() - t0).toBeLessThan(2_500);
+    const jobId = await job.getAttribute('data-job-id');
+    await shot('03-job-cancelled');
+
+    // 5. Reload: same project, the cancelled job is still listed (cookie keeps the session).
+    await page.reload();
+    await expect.poll(() => page.getByTestId('project-name').textContent(), { timeout: 20_000 }).toBe('demo');
+    expect(page.url()).toContain('#/runs');
+    await page.getByTestId('job-indicator').click();
+    const again = page.locator(`[data-job-id="${jobId}"]`);
+    await expect.poll(() => again.getAttribute('data-status'), { timeout: 10_000 }).toBe('cancelled');
+    await shot('04-after-reload');
+
+    // The run is stored in the project.
+    const runs = await core.currentProject()!.listRuns();
+    expect(runs.find((r) => r.id === jobId)?.status).toBe('cancelled');
+
+    // No CSP violations or script errors along the way.
+    expect(consoleErrors.filter((e) => !/favicon/.test(e))).toEqual([]);
+  }, 180_000);
+});
