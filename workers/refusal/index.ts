@@ -20,3 +20,4 @@ export { discover, DiscoveryParamsSchema, METHOD_KEYS, reviveAttribution, type D
 export { runPipelineFile, readPipeline, loadSuitePrompts, PipelineSchema, tempProject, type Pipeline, type RunOutcome } from './project.js';
 export { codecFromTokenizer, providerFromSaeSet, makeLens, deriveSkipPrefix, type TokenizerLike } from './lens.js';
 export { encodeDiff, decodeDiff, sparseSlice, sparseEncode, stopGradient, stopGradientOf, decoderCosines, type SparseSlice } from './sae-math.js';
+export { inducedRefusalSweep, type InduceRow } from './induce.js';

@@ -10,6 +10,7 @@ import { layerSweep, refusalDirection } from './direction.js';
 import { generateUnder, refusalRate, substringJudge, type Condition, type Generation, type RefusalJudge } from './generate.js';
 import { buildGraph, upwardEdgeCount, type FeatureGraph } from './graph.js';
 import { cosinePool } from './pool.js';
+import { inducedRefusalSweep } from './induce.js';
 import type { RunDir } from './runs.js';
 import { actDiff, randomControl, selectAp, selectFeatures } from './selection.js';
 import { checkAbort, defaultClampValue, type EncodedPrompt, type FeatureSets, type Lens, type StepCtx } from './types.js';
@@ -49,6 +50,8 @@ export const DiscoveryParamsSchema = z.object({
       samples: z.number().int().positive().default(16),
     })
     .default({ enabled: true, priorLayers: 2, stopGradient: 'features', clampMeasure: true, samples: 16 }),
+  /** Induced refusal on the harmless eval prompts: global CosSim+AP set set to each v (empty: skip). */
+  induceValues: z.array(z.number()).default([]),
   seed: z.number().int().default(42),
 });
 export type DiscoveryParams = z.infer<typeof DiscoveryParamsSchema>;
@@ -78,6 +81,7 @@ export interface DiscoveryResults {
   refusal_rate: Partial<Record<MethodKey, number>>;
   harmless_refusal_rate: Partial<Record<MethodKey, number>>;
   graph: { nodes: number; edges: number; upward_edges: number; gradient_edges: number; clamp_edges: number } | null;
+  induced: { rows: Array<{ v: number; rate: number }>; actAddRate: number | null } | null;
   judge: string;
   timings: Record<string, number>;
 }
@@ -228,6 +232,19 @@ export async function discover(
   }
   timings.generate = (performance.now() - t0) / 1000;
 
+  // 6b. induced refusal (set features to v on harmless prompts) vs activation addition at ℓ*
+  let induced: DiscoveryResults['induced'] = null;
+  if (P.induceValues.length) {
+    induced = await step('induce', async () => {
+      const r = await inducedRefusalSweep(
+        lens,
+        { prompts: data.evalHarmless, sets: sets.sets.cossim_ap_global, values: P.induceValues, judge, maxNewTokens: P.maxNewTokens, batchSize: P.genBatchSize, path: P.clampPath, actAdd: { direction: vR, layer } },
+        ctx,
+      );
+      return { rows: r.rows, actAddRate: r.actAddRate };
+    });
+  }
+
   // 7. graph on the global CosSim+AP set
   let graph: FeatureGraph | null = null;
   if (P.graph.enabled) {
@@ -267,6 +284,7 @@ export async function discover(
           clamp_edges: graph.edges.filter((e) => e.method === 'clamp').length,
         }
       : null,
+    induced,
     judge: judge.name,
     timings,
   };

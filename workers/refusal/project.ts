@@ -101,7 +101,7 @@ export function demoPipeline(demoDir: string, params: Record<string, unknown> = 
       harmless: { path: path.join(demoDir, 'suites', 'demo-harmless.json'), split: 'train', limit: 64 },
       evalHarmless: { path: path.join(demoDir, 'suites', 'demo-harmless.json'), split: 'test' },
     },
-    params: { maxNewTokens: 12, ...params },
+    params: { maxNewTokens: 12, sweepMaxLayerFrac: 1, laBatchSize: 16, genBatchSize: 64, ...params },
   });
 }
 

@@ -1,0 +1,42 @@
+/**
+ * Issue 5 acceptance on the bundled demo (assets/demo, or RW_DEMO_DIR): the default pipeline through the
+ * CLI entry point. Skipped while the demo has not been built.
+ */
+import { describe, expect, it } from 'vitest';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { runDiscoverCommand } from '../../main/cli/discover.js';
+
+const DEMO = process.env.RW_DEMO_DIR ?? path.resolve(import.meta.dirname, '../../assets/demo');
+const have = fs.existsSync(path.join(DEMO, 'model', 'config.json')) && fs.existsSync(path.join(DEMO, 'saes'));
+
+describe.skipIf(!have)('discovery on the demo', () => {
+  it('discover --demo --json: K* clamping removes refusal, controls do not', async () => {
+    const project = fs.mkdtempSync(path.join(os.tmpdir(), 'rw-demo-'));
+    const lines: string[] = [];
+    const write = process.stdout.write.bind(process.stdout);
+    process.stdout.write = ((s: string) => (lines.push(String(s)), true)) as typeof process.stdout.write;
+    let code: number;
+    try {
+      process.env.RW_DEMO_DIR = DEMO;
+      code = await runDiscoverCommand(['discover', '--demo', '--json', '--quiet', '--project', project]);
+    } finally {
+      process.stdout.write = write;
+    }
+    expect(code).toBe(0);
+    const out = JSON.parse(lines.join('').trim().split('\n').at(-1)!);
+    console.log(JSON.stringify(out));
+    const r = out.refusal_rate, h = out.harmless_refusal_rate;
+    expect(r.base - r.cossim_ap).toBeGreaterThanOrEqual(0.6);
+    expect(r.base - r.random).toBeLessThanOrEqual(0.1);
+    expect(r.cossim_ap).toBeLessThanOrEqual(r.cossim);
+    expect(r.cossim_ap).toBeLessThanOrEqual(r.actdiff);
+    expect(h.cossim_ap).toBeLessThanOrEqual(0.1);
+    expect(out.graph.upward_edges).toBeGreaterThan(0);
+    const run = fs.readdirSync(path.join(project, 'runs'))[0];
+    const manifest = JSON.parse(fs.readFileSync(path.join(project, 'runs', run, 'manifest.json'), 'utf8'));
+    expect(manifest.status).toBe('succeeded');
+    expect(manifest.inputs.every((i: { sha256?: string }) => i.sha256)).toBe(true);
+  }, 300_000);
+});
