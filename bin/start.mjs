@@ -35,6 +35,7 @@ function run(cmd, argv, opts = {}) {
 }
 
 function ensureRenderer() {
+  if (process.env.REFUSAL_WORKBENCH_SKIP_BUILD === '1') return Promise.resolve();
   if (existsSync(path.join(root, 'renderer', 'dist', 'index.html'))) return Promise.resolve();
   console.log('Building the renderer (first run)…');
   return new Promise((resolve, reject) => {

@@ -36,7 +36,7 @@ function installPolicies(): void {
   protocol.handle(APP_SCHEME, async (request) => {
     const rel = appUrlToRelativePath(request.url);
     const file = rel ? path.join(RENDERER_DIST, rel) : null;
-    if (!file || !file.startsWith(RENDERER_DIST) || !fs.existsSync(file) || fs.statSync(file).isDirectory()) {
+    if (!file || !file.startsWith(RENDERER_DIST + path.sep) || !fs.existsSync(file) || fs.statSync(file).isDirectory()) {
       return new Response('not found', { status: 404 });
     }
     const res = await net.fetch(pathToFileURL(file).href);

@@ -2,7 +2,7 @@
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const PRELOAD_PATH = fileURLToPath(new URL('./preload.cjs', import.meta.url));
+export const PRELOAD_PATH = path.resolve(path.dirname(fileURLToPath(import.meta.url)), 'preload.cjs');
 
 export function secureWebPreferences(preload = PRELOAD_PATH) {
   return {
@@ -37,7 +37,7 @@ export function mainWindowOptions(preload = PRELOAD_PATH) {
   return { ...WINDOW_SIZE, webPreferences: secureWebPreferences(preload) };
 }
 
-export const RENDERER_DIST = fileURLToPath(new URL('../../renderer/dist/', import.meta.url));
+export const RENDERER_DIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../renderer/dist');
 export function rendererFile(rel: string): string {
   return path.join(RENDERER_DIST, rel);
 }

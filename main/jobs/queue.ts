@@ -10,6 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Worker, type ResourceLimits } from 'node:worker_threads';
+import { fileURLToPath } from 'node:url';
 import { isFinished, type JobInfo } from '../../common/schemas/job.js';
 import { RUN_KIND, RUN_SCHEMA_VERSION, type RunManifest } from '../../common/schemas/run.js';
 import { atomicWriteJsonSync } from '../projects/atomic.js';
@@ -84,7 +85,7 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
       cancelGraceMs: options.cancelGraceMs ?? 1000,
       maxLogLines: options.maxLogLines ?? 1000,
       progressIntervalMs: options.progressIntervalMs ?? 100,
-      workerEntry: options.workerEntry ?? new URL('./worker-boot.mjs', import.meta.url),
+      workerEntry: options.workerEntry ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), 'worker-boot.mjs'),
       resourceLimits: options.resourceLimits,
       projectDir: options.projectDir,
       env: options.env,

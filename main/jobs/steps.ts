@@ -22,8 +22,10 @@ export interface StepSpec {
   export: string;
 }
 
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+
 function step(name: string, relModule: string, exportName: string, title: string, description = ''): StepSpec {
-  return { name, title, description, module: new URL(relModule, import.meta.url).href, export: exportName };
+  return { name, title, description, module: pathToFileURL(path.resolve(HERE, relModule)).href, export: exportName };
 }
 
 export const BUILTIN_STEPS: StepSpec[] = [

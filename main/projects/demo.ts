@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Project, isProjectDir, PROJECT_FILE } from './store.js';
 
-export const DEMO_ASSETS_DIR = fileURLToPath(new URL('../../assets/demo/', import.meta.url));
+export const DEMO_ASSETS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../assets/demo');
 
 async function nonEmpty(dir: string): Promise<boolean> {
   try {

@@ -8,6 +8,7 @@ import { EventEmitter } from 'node:events';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import {
   isApiMethod,
   requestSchemas,
@@ -43,7 +44,7 @@ export interface WorkbenchCoreOptions {
 
 let version = '0.0.0';
 try {
-  version = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version ?? version;
+  version = JSON.parse(readFileSync(path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../package.json'), 'utf8')).version ?? version;
 } catch {
   /* bundled without package.json */
 }

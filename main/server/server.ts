@@ -21,7 +21,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { ApiEvent } from '../../common/api.js';
 import type { WorkbenchCore } from './core.js';
 
-export const DEFAULT_STATIC_DIR = fileURLToPath(new URL('../../renderer/dist/', import.meta.url));
+export const DEFAULT_STATIC_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../renderer/dist');
 export const TOKEN_COOKIE = 'rw_token';
 
 export { RENDERER_CSP } from './csp.js';
