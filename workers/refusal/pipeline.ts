@@ -80,6 +80,8 @@ export interface DiscoveryResults {
   sets: Record<string, FeatureSets>;
   refusal_rate: Partial<Record<MethodKey, number>>;
   harmless_refusal_rate: Partial<Record<MethodKey, number>>;
+  /** From the jailbreak judge (HarmBench-style), when one is configured. */
+  jailbreak_rate: Partial<Record<MethodKey, number>> | null;
   graph: { nodes: number; edges: number; upward_edges: number; gradient_edges: number; clamp_edges: number } | null;
   induced: { rows: Array<{ v: number; rate: number }>; actAddRate: number | null } | null;
   judge: string;
@@ -105,7 +107,7 @@ export async function discover(
   paramsIn: Partial<DiscoveryParams>,
   run: RunDir | null,
   ctx: StepCtx,
-  opts: { judge?: RefusalJudge } = {},
+  opts: { judge?: RefusalJudge; jailbreakJudge?: RefusalJudge } = {},
 ): Promise<{ results: DiscoveryResults; graph: FeatureGraph | null; generations: Record<string, Generation[]>; attribution: AttributionResult }> {
   const P = DiscoveryParamsSchema.parse(paramsIn);
   const judge = opts.judge ?? substringJudge;
@@ -205,6 +207,7 @@ export async function discover(
   const generations: Record<string, Generation[]> = {};
   const refusal: Partial<Record<MethodKey, number>> = {};
   const harmlessRefusal: Partial<Record<MethodKey, number>> = {};
+  const jailbreak: Partial<Record<MethodKey, number>> = {};
   const t0 = performance.now();
   const store = run?.batchStore<Generation[]>();
   for (const m of P.methods) {
@@ -216,6 +219,7 @@ export async function discover(
       ctx,
     );
     refusal[m] = (await refusalRate(judge, generations[`${m}-harmful`])).rate;
+    if (opts.jailbreakJudge) jailbreak[m] = (await refusalRate(opts.jailbreakJudge, generations[`${m}-harmful`])).rate;
     // harmless side effect: global sets for the per-sample methods (sets are aligned to the harmful suite)
     let hcond = hc;
     if (hc.kind === 'clamp' && hc.sets.kind === 'local') {
@@ -275,6 +279,7 @@ export async function discover(
     sets: sets.sets,
     refusal_rate: refusal,
     harmless_refusal_rate: harmlessRefusal,
+    jailbreak_rate: opts.jailbreakJudge ? jailbreak : null,
     graph: graph
       ? {
           nodes: graph.nodes.length,
@@ -285,7 +290,7 @@ export async function discover(
         }
       : null,
     induced,
-    judge: judge.name,
+    judge: opts.jailbreakJudge ? `${judge.name}; jailbreak: ${opts.jailbreakJudge.name}` : judge.name,
     timings,
   };
   return { results, graph, generations, attribution: attr };

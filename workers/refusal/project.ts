@@ -17,6 +17,23 @@ import { discover, DiscoveryParamsSchema, type DiscoveryResults } from './pipeli
 import { listFiles, RunDir, sha256File, sha256Text, writeJsonAtomic } from './runs.js';
 import { toNeuronpediaGraph } from './graph.js';
 import type { StepCtx } from './types.js';
+import { JudgeSpecSchema, makeJudge, type JudgeSpec } from '../eval/judges/factory.js';
+import { JudgeCache } from '../eval/judges/cache.js';
+import { numericJudge } from '../eval/judges/types.js';
+import type { RefusalJudge } from './generate.js';
+
+async function judgeFrom(spec: JudgeSpec, cache: JudgeCache, field: 'refused' | 'jailbroken'): Promise<RefusalJudge> {
+  const j = await makeJudge(spec, {
+    cache,
+    env: process.env,
+    loadClassifier: async (p) => {
+      const m = await loadModel(p);
+      if (!m.tokenizer) throw new Error(`${p}: the classifier judge needs a tokenizer`);
+      return { model: m.model, tokenizer: m.tokenizer as never };
+    },
+  });
+  return numericJudge(j, field);
+}
 
 const SuiteRefSchema = z.union([
   z.string(),
@@ -43,6 +60,9 @@ export const PipelineSchema = z.object({
     harmfulTrain: SuiteRefSchema.optional(),
   }),
   params: DiscoveryParamsSchema.partial().default({}),
+  /** Refusal judge (default: the paper's substring list) and an optional jailbreak judge (HarmBench-style). */
+  judge: JudgeSpecSchema.optional(),
+  jailbreakJudge: JudgeSpecSchema.optional(),
   /** Memory cap in bytes (default: the backend's limit). */
   memoryCapBytes: z.number().positive().optional(),
 });
@@ -189,6 +209,9 @@ export async function runPipelineFile(
     backend: backend.description,
     startedAt: started.toISOString(),
   };
+  const cache = await JudgeCache.open(path.join(projectDir, 'judge-cache.jsonl'));
+  const judge = await judgeFrom(pl.judge ?? { type: 'substring' }, cache, 'refused');
+  const jailbreakJudge = pl.jailbreakJudge ? await judgeFrom(pl.jailbreakJudge, cache, 'jailbroken') : undefined;
   try {
     const out = await discover(
       lens,
@@ -201,6 +224,7 @@ export async function runPipelineFile(
       params,
       run,
       ctx,
+      { judge, jailbreakJudge },
     );
     const seconds = (performance.now() - t0) / 1000;
     run.write('results.json', { ...out.results, seconds, memory: { plannedPeakBytes: shortcut.peakBytes, capBytes: Number.isFinite(cap) ? cap : null, saesResident, peakResidentSaeLayers: provider.peakResident } });
