@@ -4,3 +4,4 @@ export * from './standardize.js';
 export * from './train.js';
 export * from './report.js';
 export * from './data.js';
+export * from './run.js';

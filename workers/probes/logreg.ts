@@ -18,6 +18,8 @@ export interface LogRegOptions {
   /** Stop when ‖∇L‖∞ ≤ tol. Default 1e-10. */
   tol?: number;
   maxIter?: number;
+  /** Warm start (e.g. the solution for a neighbouring λ); default w = 0, b = weighted log-odds. */
+  init?: { w: ArrayLike<number>; b: number };
 }
 
 export interface LogRegModel {
@@ -166,6 +168,11 @@ export function trainLogReg(X: Matrix, y: ArrayLike<number>, opts: LogRegOptions
   for (let i = 0; i < n; i++) sy += s[i]! * yy[i]!;
   const prior = Math.min(Math.max(sy / S, 1e-12), 1 - 1e-12);
   wb[d] = Math.log(prior / (1 - prior));
+  if (opts.init) {
+    if (opts.init.w.length !== d) throw new Error(`logistic regression: init has ${opts.init.w.length} weights, expected ${d}`);
+    for (let j = 0; j < d; j++) wb[j] = opts.init.w[j]!;
+    wb[d] = opts.init.b;
+  }
 
   const g = new Float64Array(m);
   const D = new Float64Array(n);

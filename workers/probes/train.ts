@@ -23,6 +23,8 @@ export interface TrainedProbe {
 
 export interface FitOptions {
   l2: number;
+  /** Warm start in the standardised space (a previous probe's model on the same features). */
+  init?: { w: ArrayLike<number>; b: number };
   classWeight?: LogRegOptions['classWeight'];
   /** Standardise features with train statistics (default true). */
   standardize?: boolean;
@@ -34,7 +36,12 @@ export const DEFAULT_L2_GRID = [1e-4, 1e-3, 1e-2, 1e-1, 1] as const;
 export function fitProbe(train: ProbeData, layer: number | null, opts: FitOptions): TrainedProbe {
   const st = opts.standardize === false ? null : fitStandardizer(train.X);
   const X = st ? applyStandardizer(st, train.X) : train.X;
-  const model = trainLogReg(X, train.y, { l2: opts.l2, classWeight: opts.classWeight ?? null, tol: opts.tol ?? 1e-9 });
+  const model = trainLogReg(X, train.y, {
+    l2: opts.l2,
+    classWeight: opts.classWeight ?? null,
+    tol: opts.tol ?? 1e-9,
+    ...(opts.init ? { init: opts.init } : {}),
+  });
   return { layer, l2: opts.l2, standardizer: st, model };
 }
 
@@ -83,7 +90,7 @@ function better(a: GridRow, b: GridRow): boolean {
  */
 export function selectProbe(
   candidates: readonly Candidate[],
-  opts: { l2Grid?: readonly number[]; classWeight?: LogRegOptions['classWeight']; standardize?: boolean } = {},
+  opts: { l2Grid?: readonly number[]; classWeight?: LogRegOptions['classWeight']; standardize?: boolean; tol?: number } = {},
 ): Selection {
   if (candidates.length === 0) throw new Error('selectProbe: no candidates');
   const grid = opts.l2Grid ?? DEFAULT_L2_GRID;
@@ -93,8 +100,20 @@ export function selectProbe(
   let best: { row: GridRow; probe: TrainedProbe } | null = null;
   for (const c of candidates) {
     let layerBest: { row: GridRow; probe: TrainedProbe } | null = null;
-    for (const l2 of grid) {
-      const probe = fitProbe(c.train, c.layer, { l2, classWeight: opts.classWeight, standardize: opts.standardize });
+    // Strongest regularisation first, each fit warm-started from the previous (a regularisation path);
+    // rows are reported in grid order.
+    const order = grid.map((l2, k) => ({ l2, k })).sort((a, b) => b.l2 - a.l2 || a.k - b.k);
+    const fitted: { row: GridRow; probe: TrainedProbe }[] = new Array(grid.length);
+    let prev: LogRegModel | null = null;
+    for (const { l2, k } of order) {
+      const probe = fitProbe(c.train, c.layer, {
+        l2,
+        classWeight: opts.classWeight,
+        standardize: opts.standardize,
+        tol: opts.tol,
+        ...(prev ? { init: prev } : {}),
+      });
+      prev = probe.model;
       const trainPred = probePredict(probe, c.train.X);
       const valScore = probeScores(probe, c.val.X);
       const valPred = Uint8Array.from(valScore, (z) => (z > 0 ? 1 : 0));
@@ -105,8 +124,11 @@ export function selectProbe(
         valAcc: accuracy(c.val.y, valPred),
         valAuroc: auroc(c.val.y, valScore),
       };
-      rows.push(row);
-      if (!layerBest || better(row, layerBest.row)) layerBest = { row, probe };
+      fitted[k] = { row, probe };
+    }
+    for (const f of fitted) {
+      rows.push(f.row);
+      if (!layerBest || better(f.row, layerBest.row)) layerBest = f;
     }
     perLayer.push(layerBest!);
     if (!best || better(layerBest!.row, best.row)) best = layerBest!;
