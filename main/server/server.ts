@@ -104,13 +104,24 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   let port = 0;
 
   /** Which token the request presents, and whether it came in the query (so we set the cookie). */
-  function presented(req: http.IncomingMessage, url: URL): { token: string | null; fromQuery: boolean } {
+  function presented(req: http.IncomingMessage, url: URL): { token: string | null; fromQuery: boolean; fromCookie: boolean } {
     const q = url.searchParams.get('token');
-    if (q) return { token: q, fromQuery: true };
+    if (q) return { token: q, fromQuery: true, fromCookie: false };
     const auth = req.headers.authorization;
-    if (auth?.startsWith('Bearer ')) return { token: auth.slice(7).trim(), fromQuery: false };
+    if (auth?.startsWith('Bearer ')) return { token: auth.slice(7).trim(), fromQuery: false, fromCookie: false };
     const c = parseCookies(req.headers.cookie)[TOKEN_COOKIE];
-    return { token: c ?? null, fromQuery: false };
+    return { token: c ?? null, fromQuery: false, fromCookie: c !== undefined };
+  }
+
+  /** A browser request from another origin (another port on 127.0.0.1 is same-site, so SameSite alone is not enough). */
+  function foreignOrigin(req: http.IncomingMessage): boolean {
+    const origin = req.headers.origin;
+    if (!origin) return false;
+    try {
+      return new URL(origin).host !== req.headers.host;
+    } catch {
+      return true;
+    }
   }
 
   function hostAllowed(req: http.IncomingMessage): boolean {
@@ -187,6 +198,10 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       }
       if (url.pathname.startsWith('/api/call/')) {
         if (req.method !== 'POST') return refuse(res, 405, 'use POST');
+        // The cookie is for page loads and the same-origin WebSocket; HTTP calls must carry the token
+        // themselves (Authorization: Bearer), which a cross-origin page cannot forge (CSRF).
+        if (p.fromCookie) return refuse(res, 401, 'API calls need Authorization: Bearer <token>');
+        if (foreignOrigin(req)) return refuse(res, 403, 'cross-origin API call refused');
         const method = url.pathname.slice('/api/call/'.length);
         let body: unknown = {};
         const text = await readBody(req);
@@ -227,16 +242,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     const p = presented(req, url);
     if (!p.token) return deny(401, 'Unauthorized');
     if (!safeEqual(p.token, token)) return deny(403, 'Forbidden');
-    const origin = req.headers.origin;
-    if (origin) {
-      let ok = false;
-      try {
-        ok = new URL(origin).host === req.headers.host;
-      } catch {
-        ok = false;
-      }
-      if (!ok) return deny(403, 'Forbidden');
-    }
+    if (foreignOrigin(req)) return deny(403, 'Forbidden');
     wss.handleUpgrade(req, socket, head, (ws) => {
       sockets.add(ws);
       const onEvent = (event: ApiEvent) => {

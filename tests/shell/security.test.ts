@@ -110,6 +110,17 @@ describe('headless server', () => {
     expect(JSON.parse(api.body)).toMatchObject({ ok: true, result: { name: 'Refusal Workbench' } });
   });
 
+  it('HTTP API calls: no cookie auth, no cross-origin callers (CSRF from another local port)', async () => {
+    const viaCookie = await request(server.port, '/api/call/app.info', { method: 'POST', body: '{}', headers: { Cookie: `rw_token=${server.token}`, 'Content-Type': 'text/plain' } });
+    expect(viaCookie.status).toBe(401);
+    const foreign = await request(server.port, '/api/call/app.info', {
+      method: 'POST',
+      body: '{}',
+      headers: { Authorization: `Bearer ${server.token}`, Origin: 'http://127.0.0.1:1' },
+    });
+    expect(foreign.status).toBe(403);
+  });
+
   it('WebSocket: refused without / with a wrong token or from a foreign origin', async () => {
     const base = `ws://127.0.0.1:${server.port}/api/ws`;
     expect(await wsOpens(base)).toBe(401);
