@@ -40,7 +40,7 @@ describe('model judge on the engine (tiny Llama fixture)', () => {
     for (const format of ['llamaguard3', 'harmbench'] as const) {
       const judge = new ModelJudge({ model: lm.model, tokenizer: tok, format, name: 'tiny', batchSize: 3 });
       const batched = await judge.judge(items);
-      const single = [];
+      const single: import("../../workers/eval/judges/index.js").Verdict[] = [];
       for (const it of items) single.push(...(await new ModelJudge({ model: lm.model, tokenizer: tok, format, name: 'tiny', batchSize: 1 }).judge([it])));
       batched.forEach((v, k) => {
         expect(Math.abs(v.score! - single[k]!.score!)).toBeLessThan(1e-4);
