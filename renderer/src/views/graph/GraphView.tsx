@@ -16,6 +16,7 @@ import {
   edgeColor,
   edgeWidth,
   filterGraph,
+  LAYER_GAP,
   layerY,
   layeredLayout,
   nodeFill,
@@ -86,8 +87,20 @@ export function GraphView({ api: rawApi }: { api: WorkbenchApi }) {
   const cyRef = useRef<Core | null>(null);
   const positionsRef = useRef<Map<string, { x: number; y: number }>>(new Map());
   const movedRef = useRef(false);
+  const ready = !!graph && graph.nodes.length > 0;
+  const [cyGen, setCyGen] = useState(0);
+  const [bands, setBands] = useState<Array<{ layer: number; top: number; height: number }>>([]);
+  const bandLayersRef = useRef<number[]>([]);
+  const updateBands = useCallback(() => {
+    const cy = cyRef.current;
+    if (!cy || !canRender()) return;
+    const z = cy.zoom(), pan = cy.pan();
+    setBands(bandLayersRef.current.map((l) => ({ layer: l, top: (layerY(l) - LAYER_GAP / 2) * z + pan.y, height: LAYER_GAP * z })));
+  }, []);
 
+  // Create Cytoscape once the canvas container is in the DOM (after the graph has loaded).
   useEffect(() => {
+    if (!ready) return;
     ensureDagre();
     const render = canRender() && !!containerRef.current;
     const dark = prefersDark();
@@ -109,6 +122,9 @@ export function GraphView({ api: rawApi }: { api: WorkbenchApi }) {
             color: dark ? '#e6e6e6' : '#1d1d1f',
             'text-valign': 'bottom',
             'text-margin-y': 3,
+            'text-background-color': dark ? '#191d23' : '#ffffff',
+            'text-background-opacity': 0.75,
+            'text-background-padding': '1px',
             'border-width': 0.75,
             'border-color': dark ? '#e6e6e6' : '#1d1d1f',
           },
@@ -129,6 +145,7 @@ export function GraphView({ api: rawApi }: { api: WorkbenchApi }) {
       ],
     });
     cyRef.current = cy;
+    setCyGen((g) => g + 1);
     cy.on('mouseover tap', 'node', (e) => setFocused(e.target.id()));
     cy.on('dbltap', 'node', (e) => navigate('features', { f: e.target.id() }));
     cy.on('tap', (e) => {
@@ -136,12 +153,13 @@ export function GraphView({ api: rawApi }: { api: WorkbenchApi }) {
     });
     cy.on('viewport', () => {
       if ((cy.scratch('_settled') as boolean | undefined) === true) movedRef.current = true;
+      updateBands();
     });
     return () => {
       cy.destroy();
       cyRef.current = null;
     };
-  }, []);
+  }, [ready]);
 
   useEffect(() => {
     const cy = cyRef.current;
@@ -181,16 +199,19 @@ export function GraphView({ api: rawApi }: { api: WorkbenchApi }) {
       pos.set(n.id(), { x: n.position('x'), y: n.position('y') });
     });
     positionsRef.current = pos;
+    const ls = visible.nodes.map((n) => n.layer);
+    bandLayersRef.current = ls.length ? Array.from({ length: Math.max(...ls) - Math.min(...ls) + 1 }, (_, i) => Math.min(...ls) + i) : [];
     if (canRender()) cy.fit(undefined, 40);
+    updateBands();
     cy.scratch('_settled', true);
-  }, [visible, maxAttr, maxWeight, common]);
+  }, [visible, maxAttr, maxWeight, common, cyGen]);
 
   useEffect(() => {
     const cy = cyRef.current;
     if (!cy) return;
     cy.nodes().removeClass('focused');
     if (focused) cy.getElementById(focused).addClass('focused');
-  }, [focused, visible]);
+  }, [focused, visible, cyGen]);
 
   // ───────── export ─────────
   const act = useAction();
@@ -356,7 +377,16 @@ export function GraphView({ api: rawApi }: { api: WorkbenchApi }) {
         </p>
       )}
       <div className="wb-graph-body">
-        <div className="wb-graph-canvas" ref={containerRef} data-testid="graph-canvas" aria-label="Causal feature graph" />
+        <div className="wb-graph-stage">
+          <div className="wb-graph-bands" aria-hidden="true">
+            {bands.map((b) => (
+              <div key={b.layer} className={`wb-graph-band${b.layer % 2 ? ' odd' : ''}`} style={{ top: b.top, height: b.height }}>
+                <span>L{b.layer}</span>
+              </div>
+            ))}
+          </div>
+          <div className="wb-graph-canvas" ref={containerRef} data-testid="graph-canvas" aria-label="Causal feature graph" />
+        </div>
         <aside className="wb-side" data-testid="graph-side-panel">
           {focusedNode ? (
             <NodePanel node={focusedNode} annotation={annQ.data?.[focusedNode.id]} onClose={() => setFocused(null)} inCommon={catQ.data?.common.includes(focusedNode.id)} />

@@ -132,7 +132,7 @@ export function ProbesView({ api: rawApi }: { api: WorkbenchApi }) {
         </ComposedChart>
         <p className="wb-muted">
           Lines: the dense probe per layer (<span style={{ color: PROBE_COLORS.inDist }}>in-distribution</span>,{' '}
-          <span style={{ color: PROBE_COLORS.ood }}>OOD</span>); points: feature probes' OOD accuracy with 95% bootstrap intervals.
+          <span style={{ color: PROBE_COLORS.ood }}>OOD</span>); points at the right: feature probes' OOD accuracy (all layers' features) with 95% bootstrap intervals.
         </p>
       </Card>
       <Card title="Probes" testId="probe-table">

@@ -47,7 +47,7 @@ export function RunsView({ api: rawApi }: { api: WorkbenchApi }) {
 
   const runs = runsQ.data ?? [];
   useEffect(() => {
-    if (runs.length) setSelected((s) => s ?? runs[0].id);
+    if (runs.length) setSelected((s) => s ?? (runs.find((r) => /discover/i.test(r.kind) && r.status === 'done') ?? runs[0]).id);
   }, [runs]);
 
   const onStart = () =>
@@ -61,8 +61,8 @@ export function RunsView({ api: rawApi }: { api: WorkbenchApi }) {
   return (
     <div className="wb-view wb-runs" data-testid="view-runs">
       <ViewHeader title="Runs" />
-      <div className="wb-cards">
-        <Card title="Discovery pipeline" testId="run-form">
+      <div className="wb-runs-form">
+          <Card title="Discovery pipeline" testId="run-form">
           <PipelineForm specs={DISCOVERY_PARAMS} params={params} errors={errors} suites={suitesQ.data ?? []} onChange={setParams} />
           <div className="wb-actions">
             <button data-testid="run-start" className="primary" onClick={onStart} disabled={start.busy || !!running || Object.keys(errors).length > 0}>
@@ -73,6 +73,8 @@ export function RunsView({ api: rawApi }: { api: WorkbenchApi }) {
           <ErrorLine error={start.error} />
           {job && <JobProgress job={job} onCancel={() => api.cancelJob?.(job.id)} />}
         </Card>
+      </div>
+      <div className="wb-runs-grid">
         <Card title="History" testId="run-history">
           {runsQ.loading && runsQ.slow && <ProgressBar label="Loading runs" />}
           {runs.length === 0 && !runsQ.loading ? (
@@ -100,7 +102,7 @@ export function RunsView({ api: rawApi }: { api: WorkbenchApi }) {
                     <td>
                       <span className={`wb-status ${r.status}`}>{r.status}</span>
                     </td>
-                    <td>{r.createdAt.replace('T', ' ').slice(0, 19)}</td>
+                    <td className="wb-nowrap">{r.createdAt.replace("T", " ").slice(0, 16)}</td>
                     <td>{r.manifest.backend ?? '—'}</td>
                   </tr>
                 ))}
@@ -108,8 +110,8 @@ export function RunsView({ api: rawApi }: { api: WorkbenchApi }) {
             </table>
           )}
         </Card>
+  {selected && <RunResults key={selected} api={api} run={runs.find((r) => r.id === selected)} runId={selected} />}
       </div>
-      {selected && <RunResults key={selected} api={api} run={runs.find((r) => r.id === selected)} runId={selected} />}
       <CategoriesView api={api} embedded />
     </div>
   );
