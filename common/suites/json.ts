@@ -24,10 +24,16 @@ export function parseJsonWithLines(text: string): ParsedJson {
   p.ws();
   if (p.i >= s.length) throw new SuiteImportError(1, 'the file is empty (expected JSON)');
   const elementLines: number[] = [];
-  const value = p.value(0, elementLines);
-  p.ws();
-  if (p.i < s.length) p.fail(`unexpected ${describe(s[p.i]!)} after the end of the JSON value`);
-  return { value: fastOk ? fast : value, elementLines };
+  try {
+    const value = p.value(0, elementLines);
+    p.ws();
+    if (p.i < s.length) p.fail(`unexpected ${describe(s[p.i]!)} after the end of the JSON value`);
+    return { value: fastOk ? fast : value, elementLines };
+  } catch (e) {
+    // Never reject what JSON.parse accepts; only the element lines are lost then.
+    if (fastOk) return { value: fast, elementLines: [] };
+    throw e;
+  }
 }
 
 function describe(c: string): string {
