@@ -48,7 +48,11 @@ export interface StepContext {
   readonly jobId: string;
   /** Aborted when the user cancels; check it (or call throwIfCancelled) at least once per batch. */
   readonly signal: AbortSignal;
-  progress(p: StepProgress): void;
+  /**
+   * Report progress: `progress({stage, fraction})`, or positionally `progress(stage, fraction, message?)`
+   * (the engine's StepCtx shape, so workers/ functions taking a StepCtx accept this context as is).
+   */
+  progress(p: StepProgress | string, fraction?: number | null, message?: string): void;
   log(line: string): void;
   throwIfCancelled(): void;
   /** Lives as long as the worker: load models / SAEs once, reuse them across jobs. */

@@ -37,6 +37,13 @@ export const BUILTIN_STEPS: StepSpec[] = [
     'Counts to `n` (default 50) sleeping `ms` (default 100) per tick; reports progress and honours cancel.',
   ),
   step('demo.echo', './builtin/demo.ts', 'echo', 'Demo: echo', 'Returns its params; for API tests.'),
+  step(
+    'refusal.discover',
+    './builtin/refusal.ts',
+    'discover',
+    'Discover refusal features',
+    'The discovery pipeline (direction → pool → attribution → selection → intervention → graph) stored as a run; params {pipeline?: path, demo?: true, fresh?, runId?, backend?}.',
+  ),
 ];
 
 export class StepRegistry {

@@ -32,7 +32,12 @@ async function run(msg: Extract<ToWorker, { type: 'run' }>): Promise<void> {
     cache,
     projectDir: msg.projectDir,
     runDir: msg.runDir,
-    progress: (p) => send({ type: 'progress', jobId: msg.jobId, ...p }),
+    progress: (p, fraction, message) => {
+      if (typeof p === 'string') {
+        send({ type: 'progress', jobId: msg.jobId, stage: p, ...(fraction === undefined ? {} : { fraction }) });
+        if (message) send({ type: 'log', jobId: msg.jobId, line: `[${p}] ${message}` });
+      } else send({ type: 'progress', jobId: msg.jobId, ...p });
+    },
     log: (line) => send({ type: 'log', jobId: msg.jobId, line: String(line) }),
     throwIfCancelled: () => {
       if (ac.signal.aborted) throw new CancelledError();

@@ -15,7 +15,7 @@ import { fixture, tempDir } from './helpers.js';
 const FIXTURE_STEPS = fixture('steps.ts');
 function registry(): StepRegistry {
   const r = new StepRegistry();
-  for (const name of ['boom', 'abort', 'abortInTimer', 'oom', 'uncaught', 'exit', 'hang', 'cacheCount', 'writesRun']) {
+  for (const name of ['boom', 'abort', 'abortInTimer', 'oom', 'uncaught', 'exit', 'hang', 'cacheCount', 'writesRun', 'positional']) {
     r.register({ name: `test.${name}`, title: name, description: '', module: FIXTURE_STEPS, export: name });
   }
   return r;
@@ -100,6 +100,29 @@ describe('job queue', () => {
     expect(existsSync(j.result as string)).toBe(true);
     await new Promise((r) => setTimeout(r, 100));
     expect(queue.get(j.id).log.join('\n')).toContain('hello from console.log');
+  });
+
+  it('accepts the engine\'s positional progress(stage, fraction, message)', async () => {
+    const seen: string[] = [];
+    const on = (j: JobInfo) => seen.push(`${j.progress.stage}:${j.progress.fraction}`);
+    queue.on('job', on);
+    const j = await queue.waitFor(queue.start('test.positional').id);
+    queue.off('job', on);
+    expect(j.status).toBe('succeeded');
+    expect(j.log.join('\n')).toContain('[load] loading things');
+    expect(j.log.join('\n')).toContain('stage: work');
+  });
+
+  it('refusal.discover is registered and needs an open project', async () => {
+    const q = new JobQueue({ projectDir: () => null });
+    try {
+      expect(q.registry.list().map((s) => s.name)).toContain('refusal.discover');
+      const j = await q.waitFor(q.start('refusal.discover', { demo: true }).id, 60_000);
+      expect(j.status).toBe('failed');
+      expect(j.error).toMatch(/open a project first/);
+    } finally {
+      await q.close();
+    }
   });
 
   const crashes: [string, RegExp][] = [
