@@ -38,6 +38,13 @@ export const BUILTIN_STEPS: StepSpec[] = [
   ),
   step('demo.echo', './builtin/demo.ts', 'echo', 'Demo: echo', 'Returns its params; for API tests.'),
   step(
+    'model.inspect',
+    './builtin/model.ts',
+    'inspect',
+    'Inspect a model folder',
+    'Architecture, layers, width, dtype and memory of a Hugging Face folder (config + safetensors headers only); params {folder}.',
+  ),
+  step(
     'refusal.discover',
     './builtin/refusal.ts',
     'discover',

@@ -125,6 +125,12 @@ describe('job queue', () => {
     }
   });
 
+  it('model.inspect names the missing folder', async () => {
+    const j = await queue.waitFor(queue.start('model.inspect', { folder: 'no-such-model' }).id, 60_000);
+    expect(j.status).toBe('failed');
+    expect(j.error).toContain(path.join(work.dir, 'no-such-model'));
+  });
+
   const crashes: [string, RegExp][] = [
     ['test.boom', /Error: boom: the step threw/],
     ['test.abort', /process\.abort\(\) is not supported in workers/],
