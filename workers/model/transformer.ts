@@ -176,8 +176,8 @@ export class Transformer implements CausalLM {
 
   private applyLinear(x2d: tf.Tensor2D, lin: Linear): tf.Tensor2D {
     if (!lin.transposed) return tf.matMul(x2d, lin.parts[0]!, false, true);
-    if (lin.parts.length === 1) return tf.matMul(x2d, lin.parts[0]!);
-    return tf.concat(lin.parts.map((p) => tf.matMul(x2d, p)), 1) as tf.Tensor2D;
+    if (lin.parts.length === 1) return frozenLinear(x2d, lin.parts[0]!);
+    return tf.concat(lin.parts.map((p) => frozenLinear(x2d, p)), 1) as tf.Tensor2D;
   }
 
   private rmsNorm(x: tf.Tensor3D, w: tf.Tensor1D): tf.Tensor3D {
@@ -211,7 +211,7 @@ export class Transformer implements CausalLM {
     let logits: tf.Tensor2D;
     if (this.lmHead) logits = this.applyLinear(h2, this.lmHead);
     else if (this.embedChunks) logits = chunkedLinear(h2, this.embedChunks) as tf.Tensor2D;
-    else logits = this.embedTransposed ? tf.matMul(h2, this.embed!) : tf.matMul(h2, this.embed!, false, true);
+    else logits = this.embedTransposed ? frozenLinear(h2, this.embed!) : tf.matMul(h2, this.embed!, false, true);
     let out = tf.reshape(logits, [B, T, this.config.vocabSize]) as tf.Tensor3D;
     const cap = this.config.finalLogitSoftcapping;
     if (cap) out = tf.mul(tf.tanh(tf.div(out, cap)), cap) as tf.Tensor3D;
@@ -460,6 +460,19 @@ export class Decoder implements DecodingSession {
     if (this.state) disposeState(this.state);
     this.state = null;
   }
+}
+
+/**
+ * x·W for a frozen weight W [in, out]. Its gradient w.r.t. x, dy·Wᵀ, is computed as (W·dyᵀ)ᵀ: only the
+ * small activation matrices are transposed, never the weight (tfjs would otherwise materialise a
+ * transposed copy of every weight in every backward pass — the whole model again at peak).
+ */
+function frozenLinear(x: tf.Tensor2D, w: tf.Tensor2D): tf.Tensor2D {
+  const f = tf.customGrad<tf.Tensor2D>((...inputs) => ({
+    value: tf.matMul(inputs[0] as tf.Tensor2D, w),
+    gradFunc: (dy) => tf.transpose(tf.matMul(w, tf.transpose(dy))),
+  }));
+  return f(x) as tf.Tensor2D;
 }
 
 /** tf.tidy with the returned structure's type kept (tidy walks nested objects/arrays for tensors). */
