@@ -27,7 +27,7 @@ export interface AppInfo {
   /** Which shell answers: the Electron main process or the headless server (or in-process tests). */
   shell: 'electron' | 'server' | 'test';
   platform: string;
-  /** Compute backend preference as configured (the worker reports the real one per job). */
+  /** The compute backend in use as last reported by a job, else the configured preference (e.g. "auto"). */
   backend: string;
   /** Path of the shared settings file (conf), for the about box. */
   settingsPath: string;
@@ -195,6 +195,7 @@ export type ApiEvent =
   | { type: 'job'; job: JobInfo }
   | { type: 'jobLog'; id: string; line: string }
   | { type: 'project'; project: ProjectInfo | null }
+  | { type: 'backend'; backend: string }
   | { type: 'features'; id: string; note: FeatureNote }
   | { type: 'notification'; level: 'info' | 'success' | 'warning' | 'error'; message: string };
 

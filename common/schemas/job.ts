@@ -54,6 +54,8 @@ export interface StepContext {
    */
   progress(p: StepProgress | string, fraction?: number | null, message?: string): void;
   log(line: string): void;
+  /** Tell the UI which compute backend the engine is using (e.g. "wasm (SIMD)", "webgpu: NVIDIA …"). */
+  setBackend(description: string): void;
   throwIfCancelled(): void;
   /** Lives as long as the worker: load models / SAEs once, reuse them across jobs. */
   readonly cache: Map<string, unknown>;

@@ -16,6 +16,7 @@ export type FromWorker =
   | { type: 'ready' }
   | { type: 'progress'; jobId: string; stage?: string; fraction?: number | null }
   | { type: 'log'; jobId: string; line: string }
+  | { type: 'backend'; description: string }
   | { type: 'done'; jobId: string; result: unknown }
   | { type: 'cancelled'; jobId: string }
   | { type: 'error'; jobId: string; error: { name: string; message: string; stack?: string } };

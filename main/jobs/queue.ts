@@ -56,6 +56,7 @@ interface Slot {
 
 export interface JobQueueEvents {
   job: [JobInfo];
+  backend: [string];
   log: [string, string];
   finished: [JobInfo];
 }
@@ -76,6 +77,8 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
   private readonly opts: Required<Omit<JobQueueOptions, 'registry' | 'resourceLimits' | 'projectDir' | 'env'>> &
     Pick<JobQueueOptions, 'resourceLimits' | 'projectDir' | 'env'>;
   private closed = false;
+  /** The compute backend last reported by a step (ctx.setBackend), or null before any did. */
+  backend: string | null = null;
 
   constructor(options: JobQueueOptions = {}) {
     super();
@@ -323,6 +326,13 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
 
   private onMessage(slot: Slot, m: FromWorker): void {
     if (m.type === 'ready') return;
+    if (m.type === 'backend') {
+      if (m.description !== this.backend) {
+        this.backend = m.description;
+        this.emit('backend', m.description);
+      }
+      return;
+    }
     const id = m.jobId;
     const st = this.jobs.get(id);
     if (!st || slot.jobId !== id || isFinished(st.info.status)) return;

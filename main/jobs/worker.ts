@@ -39,6 +39,7 @@ async function run(msg: Extract<ToWorker, { type: 'run' }>): Promise<void> {
       } else send({ type: 'progress', jobId: msg.jobId, ...p });
     },
     log: (line) => send({ type: 'log', jobId: msg.jobId, line: String(line) }),
+    setBackend: (description) => send({ type: 'backend', description: String(description) }),
     throwIfCancelled: () => {
       if (ac.signal.aborted) throw new CancelledError();
     },

@@ -63,6 +63,7 @@ export class WorkbenchCore extends EventEmitter<{ event: [ApiEvent] }> {
       opts.queue ??
       new JobQueue({ ...opts.queueOptions, projectDir: () => this.project?.dir ?? null });
     this.queue.on('job', (job) => this.emit('event', { type: 'job', job }));
+    this.queue.on('backend', (backend) => this.emit('event', { type: 'backend', backend }));
     this.queue.on('finished', (job) => {
       const took = job.startedAt && job.finishedAt ? Date.parse(job.finishedAt) - Date.parse(job.startedAt) : 0;
       if (took >= (this.opts.notifyAfterMs ?? 10_000) || job.status === 'failed') {
@@ -152,7 +153,7 @@ export class WorkbenchCore extends EventEmitter<{ event: [ApiEvent] }> {
         version,
         shell: this.opts.shell,
         platform: `${process.platform}-${process.arch}`,
-        backend: String(this.project?.info().project.settings.backend ?? this.settings.get().defaultBackend),
+        backend: this.queue.backend ?? String(this.project?.info().project.settings.backend ?? this.settings.get().defaultBackend),
         settingsPath: this.settings.path,
       }),
       'settings.get': async () => this.settings.get(),

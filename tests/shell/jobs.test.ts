@@ -111,6 +111,7 @@ describe('job queue', () => {
     expect(j.status).toBe('succeeded');
     expect(j.log.join('\n')).toContain('[load] loading things');
     expect(j.log.join('\n')).toContain('stage: work');
+    expect(queue.backend).toBe('test-backend (fixture)');
   });
 
   it('refusal.discover is registered and needs an open project', async () => {

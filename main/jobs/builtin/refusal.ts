@@ -23,6 +23,7 @@ export async function discover(params: DiscoverParams, ctx: StepContext): Promis
     params.demo || !params.pipeline ? demoPipelinePath(ctx.projectDir) : path.resolve(ctx.projectDir, params.pipeline);
   ctx.progress({ stage: 'backend', fraction: 0 });
   const backend = await initBackend({ preference: params.backend });
+  ctx.setBackend(backend.description);
   ctx.log(`backend: ${backend.description}; pipeline: ${pipeline}`);
   const out = await runPipelineFile(pipeline, ctx.projectDir, ctx, { runId: params.runId, fresh: !!params.fresh });
   return { runId: out.runId, runDir: out.runDir, seconds: out.seconds };

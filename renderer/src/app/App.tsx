@@ -61,7 +61,8 @@ export function App({ api, views = {}, connection = 'open' }: { api: WorkbenchAp
       else if (e.type === 'project') {
         setProject(e.project);
         void api.app.info().then(setInfo, () => undefined);
-      } else if (e.type === 'notification') notify(e.level, e.message);
+      } else if (e.type === 'backend') setInfo((i) => (i ? { ...i, backend: e.backend } : i));
+      else if (e.type === 'notification') notify(e.level, e.message);
     });
     refresh().catch((e: Error) => onError(e.message));
     return off;
