@@ -216,3 +216,27 @@ export function estimateForwardBytes(c: WeightEstimateConfig, tokens: number): n
   const acts = tokens * (8 * c.dModel + 2 * c.dMlp + 2 * c.vocabSize) * 4;
   return weights + acts;
 }
+
+/**
+ * A hook function (for any hook point, e.g. every `blocks.{l}.hook_resid_post`) that refuses with a
+ * MemoryLimitError as soon as the backend holds more than its budget minus `reserveBytes` — turning the
+ * wasm heap's silent corruption / `Aborted()` during a large forward (or a forward recorded for
+ * gradients) into a clean exception the caller can catch (e.g. to retry in micro-batches).
+ */
+export function memoryGuardHook(
+  backend: BackendInfo | BackendName,
+  reserveBytes = 256 * MiB,
+  what = 'this batch',
+): (act: tf.Tensor3D) => void {
+  const budget = memoryBudget(backend).totalBytes;
+  return () => {
+    if (budget == null) return;
+    const held = tf.memory().numBytes;
+    if (held + reserveBytes > budget) {
+      throw new MemoryLimitError(
+        `${what} needs more than the ${asInfo(backend).name} backend can hold (${formatBytes(held)} held, ` +
+          `${formatBytes(reserveBytes)} more expected, limit ${formatBytes(budget)}): use smaller batches or ${GPU_HINT}.`,
+      );
+    }
+  };
+}
