@@ -50,7 +50,8 @@ const electron = forceHeadless ? null : electronBinary();
 if (electron && !process.env.ELECTRON_RUN_AS_NODE) {
   const env = { ...process.env };
   delete env.ELECTRON_RUN_AS_NODE;
-  run(electron, [path.join(root, 'main', 'electron', 'boot.mjs'), ...rest], { env });
+  // The app folder: Electron starts package.json's "main" (main/electron/boot.mjs).
+  run(electron, [root, ...rest], { env });
 } else {
   if (!forceHeadless) console.log('Electron is not installed here: starting the headless server instead.');
   run(process.execPath, ['--import', 'tsx', path.join(root, 'scripts', 'serve.ts'), ...rest]);

@@ -69,6 +69,7 @@ export function JobDrawer({
   const [steps, setSteps] = useState<StepInfo[]>([]);
   const [step, setStep] = useState('demo.count');
   const [params, setParams] = useState('{}');
+  const [perm, setPerm] = useState<string>(() => (typeof Notification !== 'undefined' ? Notification.permission : 'unsupported'));
 
   useEffect(() => {
     api.jobs.steps().then(setSteps, () => undefined);
@@ -116,6 +117,15 @@ export function JobDrawer({
           Start
         </button>
       </form>
+      {api.transport !== 'ipc' && perm === 'default' && (
+        <button
+          className="wb-link"
+          data-testid="enable-notifications"
+          onClick={() => void Notification.requestPermission().then(setPerm, () => undefined)}
+        >
+          Notify me when long jobs finish
+        </button>
+      )}
       {jobs.length === 0 ? (
         <p className="wb-muted" data-testid="no-jobs">
           No jobs yet. Runs you start appear here with their progress.
