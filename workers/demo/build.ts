@@ -43,7 +43,7 @@ export const DEFAULT_BUILD: Omit<DemoBuildOptions, 'outDir' | 'log'> = {
   nLayers: 2,
   nHeads: 4,
   dMlp: 256,
-  trainSteps: 300,
+  trainSteps: 500,
   batchSize: 32,
   lr: 3e-3,
   saeExpansion: 8,
