@@ -119,6 +119,19 @@ describe('refusal steps on a toy model', () => {
     t.dispose();
   });
 
+  it('S2 = literal with Arditi ablation sites and the non-refusal metric token', async () => {
+    const t = toyLens({ seed: 4 });
+    const H = prompts(t.lens, HARM);
+    const dir = (await refusalDirection(t.lens, { harmful: H, harmless: prompts(t.lens, SAFE) })).directions[2];
+    const pool: Record<number, number[]> = { 0: [1, 2, 3], 1: [4, 5], 2: [6, 7, 8] };
+    const base = { prompts: H, direction: dir, steps: 3, pool, ablationSites: 'arditi' as const, jToken: 'non-refusal' as const };
+    const a = await laIg(t.lens, { ...base, path: 'shortcut' }, quietCtx());
+    const b = await laIg(t.lens, { ...base, path: 'literal' }, quietCtx());
+    expect(a.samples.every((s) => s.jToken !== 5)).toBe(true);
+    for (let s = 0; s < H.length; s++) for (const l of [0, 1, 2]) expect(relErr(a.samples[s].poolAttr[l], b.samples[s].poolAttr[l])).toBeLessThan(1e-4);
+    t.dispose();
+  });
+
   it('S1 sparse clamp equals the literal splice token for token', async () => {
     const t = toyLens({ seed: 5 });
     const H = prompts(t.lens, HARM);

@@ -14,7 +14,7 @@ import '../engine/register-gradients.js';
 import { hookNames, type HookFn, type Hooks } from '../model/types.js';
 import type { Sae } from '../sae/types.js';
 import { chunks, leftPad, positionMask, type PaddedBatch } from './batch.js';
-import { ablationHooks } from './hooks.js';
+import { ablationHooks, type AblationSites } from './hooks.js';
 import { decodeDiff, stopGradientOf } from './sae-math.js';
 import { checkAbort, type AlphaRule, type EncodedPrompt, type Lens, type StepCtx } from './types.js';
 
@@ -37,6 +37,13 @@ export interface LaIgParams {
   direction: Float32Array;
   /** Layers the direction is ablated at (default: all). */
   ablateLayers?: number[];
+  /**
+   * j_b: 'argmax' (reference: the ablated run's first token; m ≡ 0 where ablation leaves 'I' on top) or
+   * 'non-refusal' (the ablated run's best token other than the refusal token, so every sample has a metric).
+   */
+  jToken?: 'argmax' | 'non-refusal';
+  /** Ablation sites of the patched run (default resid_post, the reference). */
+  ablationSites?: AblationSites;
   steps?: number;
   alphaRule?: AlphaRule;
   /** W4: 'ablated' (default) r_p = z̃ − dec(f_p); 'compat' r_p = z − dec(f_p). */
@@ -123,10 +130,16 @@ async function patchedAndClean(lens: Lens, p: LaIgParams, ch: EncodedPrompt[], l
   const B = ch.length;
   const points = layers.map((l) => hookNames.residPost(l));
   const pre = new Map<number, tf.Tensor3D>();
-  const compat = p.errorTerm === 'compat';
-  const abl = ablationHooks(p.direction, p.ablateLayers ?? Array.from({ length: L }, (_, l) => l), (l, act) => {
-    if (compat && layers.includes(l)) pre.set(l, tf.keep(act.clone()));
-  });
+  // W4 compat needs the pre-ablation resid_post, which only the resid_post sites have
+  const compat = p.errorTerm === 'compat' && (p.ablationSites ?? 'resid_post') === 'resid_post';
+  const abl = ablationHooks(
+    p.direction,
+    p.ablateLayers ?? Array.from({ length: L }, (_, l) => l),
+    (l, act) => {
+      if (compat && layers.includes(l)) pre.set(l, tf.keep(act.clone()));
+    },
+    p.ablationSites,
+  );
   const zAbl = new Map<number, tf.Tensor3D>();
   let patchedLogits!: tf.Tensor3D;
   tf.tidy(() => {
@@ -135,11 +148,18 @@ async function patchedAndClean(lens: Lens, p: LaIgParams, ch: EncodedPrompt[], l
     patchedLogits = tf.keep(r.logits!);
   });
   abl.dispose();
-  const jt = tf.tidy(() => tf.argMax(lastLogits(patchedLogits), -1));
+  const I = lens.codec.refusalTokenId;
+  const jt = tf.tidy(() => {
+    const last = lastLogits(patchedLogits);
+    if (p.jToken !== 'non-refusal') return tf.argMax(last, -1);
+    const V = last.shape[1];
+    const pen = tf.mul(tf.oneHot(tf.tensor1d([I], 'int32'), V), -1e30);
+    return tf.argMax(tf.add(last, pen), -1);
+  });
   const j = Array.from(jt.dataSync());
   jt.dispose();
   const V = patchedLogits.shape[2];
-  const coef = metricCoef(B, V, j, lens.codec.refusalTokenId);
+  const coef = metricCoef(B, V, j, I);
   const mPatched = metricPerSample(patchedLogits, coef);
   patchedLogits.dispose();
   const zClean = new Map<number, tf.Tensor3D>();

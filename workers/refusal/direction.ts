@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { hookNames } from '../model/types.js';
 import { chunks, leftPad } from './batch.js';
-import { ablationHooks } from './hooks.js';
+import { ablationHooks, type AblationSites } from './hooks.js';
 import { checkAbort, type EncodedPrompt, type Lens, type StepCtx } from './types.js';
 
 export interface DirectionResult {
@@ -81,6 +81,7 @@ export async function layerSweep(
     prompts: EncodedPrompt[];
     candidates?: number[];
     batchSize?: number;
+    sites?: AblationSites;
   },
   ctx: StepCtx,
 ): Promise<{ rows: LayerSweepRow[]; bestLayer: number }> {
@@ -91,7 +92,7 @@ export async function layerSweep(
   const I = lens.codec.refusalTokenId;
   for (const [k, l] of cands.entries()) {
     checkAbort(ctx);
-    const abl = ablationHooks(params.directions[l], all);
+    const abl = ablationHooks(params.directions[l], all, undefined, params.sites);
     let refused = 0;
     let pSum = 0;
     for (const ch of chunks(params.prompts, params.batchSize ?? 16)) {

@@ -3,13 +3,13 @@
  * prompt suite in batches, with per-batch resume, and judging into refusal rates.
  */
 import { chunks, leftPad } from './batch.js';
-import { ablationHooks, actAddHook, prepareClamp, type ClampEdit, type ClampPositions } from './hooks.js';
+import { ablationHooks, actAddHook, prepareClamp, type AblationSites, type ClampEdit, type ClampPositions } from './hooks.js';
 import { checkAbort, type EncodedPrompt, type FeatureSets, type Lens, type StepCtx } from './types.js';
 import type { Hooks } from '../model/types.js';
 
 export type Condition =
   | { kind: 'none' }
-  | { kind: 'ablate'; direction: Float32Array; layers?: number[] }
+  | { kind: 'ablate'; direction: Float32Array; layers?: number[]; sites?: AblationSites }
   | { kind: 'actadd'; direction: Float32Array; layer: number; coeff?: number }
   | { kind: 'clamp'; sets: FeatureSets; edit: ClampEdit; positions?: ClampPositions; path?: 'sparse' | 'literal' };
 
@@ -46,7 +46,7 @@ async function conditionHooks(
 ): Promise<{ hooks: Hooks; dispose(): void }> {
   const L = lens.model.config.nLayers;
   if (c.kind === 'none') return { hooks: [], dispose() {} };
-  if (c.kind === 'ablate') return ablationHooks(c.direction, c.layers ?? Array.from({ length: L }, (_, l) => l));
+  if (c.kind === 'ablate') return ablationHooks(c.direction, c.layers ?? Array.from({ length: L }, (_, l) => l), undefined, c.sites);
   if (c.kind === 'actadd') return actAddHook(c.direction, c.layer, c.coeff ?? 1);
   const rowSets = rows.map((b) => (c.sets.kind === 'global' ? c.sets.sets[0] : c.sets.sets[b] ?? []));
   return prepareClamp(lens.saes, rowSets, { edit: c.edit, positions: c.positions, path: c.path });

@@ -9,11 +9,18 @@ import type { Sae } from '../sae/types.js';
 import { sparseEncode, sparseSlice, type SparseSlice } from './sae-math.js';
 import type { FeatureSet, SaeProvider } from './types.js';
 
-/** z ← z − (z·d̂)d̂ at resid_post of the given layers (§2.3). `onPre` sees the pre-ablation activation. */
+/**
+ * Where directional ablation applies: 'resid_post' of every layer (the reference, §2.3) or 'arditi' (every
+ * block input resid_pre and every attn_out and mlp_out, as Arditi et al.; the stream never carries d̂).
+ */
+export type AblationSites = 'resid_post' | 'arditi';
+
+/** z ← z − (z·d̂)d̂ at the given layers' sites (§2.3). `onPre` sees the pre-ablation resid_post. */
 export function ablationHooks(
   direction: Float32Array | number[],
   layers: number[],
   onPre?: (layer: number, act: tf.Tensor3D, ctx: HookContext) => void,
+  sites: AblationSites = 'resid_post',
 ): { hooks: Hooks; dispose(): void } {
   const v = tf.tensor1d(Array.from(direction));
   const dhat = tf.tidy(() => tf.reshape(tf.div(v, tf.maximum(tf.norm(v), 1e-12)), [-1, 1]) as tf.Tensor2D);
@@ -25,7 +32,15 @@ export function ablationHooks(
     const proj = tf.matMul(z, dhat); // [BT,1]
     return tf.reshape(tf.sub(z, tf.matMul(proj, dhat, false, true)), [B, T, d]) as tf.Tensor3D;
   };
-  return { hooks: layers.map((l) => ({ point: hookNames.residPost(l), fn })), dispose: () => dhat.dispose() };
+  const points =
+    sites === 'resid_post'
+      ? layers.map((l) => hookNames.residPost(l))
+      : layers.flatMap((l) => [hookNames.residPre(l), hookNames.attnOut(l), hookNames.mlpOut(l)]);
+  const plain: HookFn = (act, ctx) => fn(act, { ...ctx, layer: null });
+  return {
+    hooks: points.map((point) => ({ point, fn: sites === 'resid_post' ? fn : plain })),
+    dispose: () => dhat.dispose(),
+  };
 }
 
 /** z ← z + coeff·v at resid_post of one layer (the refusal-inducing AS, §2.3). */

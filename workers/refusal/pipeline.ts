@@ -21,6 +21,10 @@ export const DiscoveryParamsSchema = z.object({
   /** Layer-sweep candidates (default every layer below 0.8·L, as Arditi prunes). */
   sweepMaxLayerFrac: z.number().min(0).max(1).default(0.8),
   directionFrom: z.enum(['eval', 'train']).default('eval'),
+  /** LA-IG metric token j_b: the ablated run's argmax (reference) or its best non-refusal token. */
+  jToken: z.enum(['argmax', 'non-refusal']).default('argmax'),
+  /** Directional ablation sites for AS, the layer sweep and the LA-IG patched run. */
+  ablationSites: z.enum(['resid_post', 'arditi']).default('resid_post'),
   k: z.number().int().positive().default(10),
   kStar: z.number().int().positive().default(20),
   steps: z.number().int().positive().default(10),
@@ -145,7 +149,7 @@ export async function discover(
     if (P.layer !== null) return { layer: P.layer, rows: null };
     const maxL = Math.max(1, Math.floor(P.sweepMaxLayerFrac * L));
     const cands = Array.from({ length: maxL }, (_, l) => l);
-    const r = await layerSweep(lens, { directions, prompts: dirHarmful, candidates: cands }, ctx);
+    const r = await layerSweep(lens, { directions, prompts: dirHarmful, candidates: cands, sites: P.ablationSites }, ctx);
     return { layer: r.bestLayer, rows: r.rows };
   });
   const layer = sweep.layer;
@@ -166,6 +170,8 @@ export async function discover(
           steps: P.steps,
           alphaRule: P.alphaRule,
           errorTerm: P.errorTerm,
+          ablationSites: P.ablationSites,
+          jToken: P.jToken,
           path: P.attributionPath,
           batchSize: P.laBatchSize,
           pool: pool.pool,
@@ -201,7 +207,7 @@ export async function discover(
   const c = P.clampValue ?? defaultClampValue(lens.family);
   const condition = (m: MethodKey): Condition => {
     if (m === 'base') return { kind: 'none' };
-    if (m === 'as') return { kind: 'ablate', direction: vR };
+    if (m === 'as') return { kind: 'ablate', direction: vR, sites: P.ablationSites };
     return { kind: 'clamp', sets: sets.sets[m], edit: { mode: 'multiply', c }, positions: P.clampPositions, path: P.clampPath };
   };
   const generations: Record<string, Generation[]> = {};
