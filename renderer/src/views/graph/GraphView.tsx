@@ -386,25 +386,25 @@ export function GraphView({ api: rawApi }: { api: WorkbenchApi }) {
             ))}
           </div>
           <div className="wb-graph-canvas" ref={containerRef} data-testid="graph-canvas" aria-label="Causal feature graph" />
+          {focusedNode && (
+            <div className="wb-node-overlay">
+              <NodePanel node={focusedNode} annotation={annQ.data?.[focusedNode.id]} onClose={() => setFocused(null)} inCommon={catQ.data?.common.includes(focusedNode.id)} />
+            </div>
+          )}
         </div>
         <aside className="wb-side" data-testid="graph-side-panel">
-          {focusedNode ? (
-            <NodePanel node={focusedNode} annotation={annQ.data?.[focusedNode.id]} onClose={() => setFocused(null)} inCommon={catQ.data?.common.includes(focusedNode.id)} />
-          ) : (
-            <>
-              <h3>Features by |attribution|</h3>
-              <ol className="wb-node-list">
-                {ranked.map((n) => (
-                  <li key={n.id}>
-                    <button className="wb-link" data-testid={`graph-node-${n.id}`} onMouseEnter={() => setFocused(n.id)} onFocus={() => setFocused(n.id)} onClick={() => navigate('features', { f: n.id })}>
-                      <span className="wb-swatch" style={{ background: nodeFill(n) }} /> {nodeText(n)}
-                    </button>{' '}
-                    <span className="wb-num">{fmt(n.attribution, 3)}</span>
-                  </li>
-                ))}
-              </ol>
-            </>
-          )}
+          <p className="wb-muted">Hover or click a node for details; double-click (or click here) opens its feature page.</p>
+          <h3>Features by |attribution|</h3>
+          <ol className="wb-node-list">
+            {ranked.map((n) => (
+              <li key={n.id} className={n.id === focused ? 'active' : ''}>
+                <button className="wb-link" data-testid={`graph-node-${n.id}`} onMouseEnter={() => setFocused(n.id)} onFocus={() => setFocused(n.id)} onClick={() => navigate('features', { f: n.id })}>
+                  <span className="wb-swatch" style={{ background: nodeFill(n) }} /> {nodeText(n)}
+                </button>{' '}
+                <span className="wb-num">{fmt(n.attribution, 3)}</span>
+              </li>
+            ))}
+          </ol>
         </aside>
       </div>
     </div>

@@ -1,0 +1,130 @@
+/**
+ * Views end-to-end in Debian Chromium through the real headless server (WebSocket transport, real adapter):
+ * the demo project seeded with stored discovery / probe / categories results → the graph shows nodes and
+ * edges → open a feature → label it → reload, the label is still there → export the graph SVG (written in
+ * the project, parses, one element per node) and the probe report (Markdown and HTML) → a screenshot of
+ * every view in test-artifacts/ui/. When the discovery step lands, the seeding is replaced by a real run.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { WorkbenchCore } from '../../main/server/core.js';
+import { startServer, type RunningServer } from '../../main/server/server.js';
+import { Settings } from '../../main/settings/settings.js';
+import { GRAPH, FIRST, projectFiles } from './fixtures/data';
+
+const REPO = fileURLToPath(new URL('../../', import.meta.url));
+const ARTIFACTS = path.join(REPO, 'test-artifacts', 'ui');
+const CHROMIUM = process.env.CHROMIUM_PATH ?? ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
+
+let work: string;
+let dist: string;
+let core: WorkbenchCore;
+let server: RunningServer;
+let ctx: BrowserContext;
+let page: Page;
+const consoleErrors: string[] = [];
+const shot = (name: string) => page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
+
+describe.skipIf(!CHROMIUM)('e2e: views over the headless server in Chromium', () => {
+  beforeAll(async () => {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    work = mkdtempSync(path.join(os.tmpdir(), 'rw-ui-e2e-'));
+    // own build folder, so this can run beside the shell e2e (which builds renderer/dist)
+    dist = path.join(work, 'dist');
+    const r = spawnSync(process.execPath, [path.join(REPO, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn', '--outDir', dist, '--emptyOutDir'], {
+      cwd: REPO,
+      encoding: 'utf8',
+      timeout: 240_000,
+    });
+    if (r.status !== 0) throw new Error(`renderer build failed:\n${r.stdout}\n${r.stderr}`);
+    core = new WorkbenchCore({ settings: Settings.open(path.join(work, 'config')), shell: 'server', projectsDir: path.join(work, 'projects') });
+    await core.openStartupProject();
+    const dir = core.currentProject()!.dir;
+    for (const [rel, text] of Object.entries(projectFiles())) {
+      mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
+      writeFileSync(path.join(dir, rel), text);
+    }
+    server = await startServer({ core, staticDir: dist });
+    ctx = await chromium.launchPersistentContext(path.join(work, 'chromium-profile'), {
+      executablePath: CHROMIUM,
+      headless: true,
+      viewport: { width: 1440, height: 900 },
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    page = ctx.pages()[0] ?? (await ctx.newPage());
+    page.on('console', (m) => {
+      if (m.type() === 'error') consoleErrors.push(m.text());
+    });
+    page.on('pageerror', (e) => consoleErrors.push(String(e)));
+  }, 300_000);
+
+  afterAll(async () => {
+    await ctx?.close().catch(() => undefined);
+    await server?.close();
+    await core?.close();
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  it('graph → feature → label → reload → exports, with a screenshot of every view', async () => {
+    const dir = core.currentProject()!.dir;
+    await page.goto(server.urlWithToken);
+    await expect.poll(() => page.getByTestId('project-name').textContent(), { timeout: 20_000 }).not.toBe('no project');
+
+    // the graph shows nodes and edges
+    await page.getByTestId('nav-graph').click();
+    const count = page.getByTestId('graph-node-count');
+    await expect.poll(() => count.getAttribute('data-nodes'), { timeout: 20_000 }).toBe(String(GRAPH.nodes.length));
+    expect(Number(await count.getAttribute('data-edges'))).toBe(GRAPH.edges.length);
+    await page.waitForTimeout(500);
+    await shot('graph');
+
+    // open a feature from the graph, label it
+    await page.getByTestId(`graph-node-${FIRST}`).click();
+    await expect.poll(() => page.getByTestId('feature-id').textContent(), { timeout: 10_000 }).toBe(FIRST);
+    await page.getByTestId('feature-label-input').fill('weapon requests');
+    await page.getByTestId('feature-save').click();
+    await page.getByTestId('feature-saved').waitFor();
+    await shot('feature');
+
+    // reload: the label is still there (stored in features.json)
+    await page.reload();
+    await page.getByTestId('nav-features').click();
+    await page.getByTestId(`feature-item-${FIRST}`).click();
+    await expect.poll(() => page.getByTestId('feature-label-input').inputValue(), { timeout: 10_000 }).toBe('weapon requests');
+    expect(JSON.parse(readFileSync(path.join(dir, 'features.json'), 'utf8')).features[FIRST].label).toBe('weapon requests');
+
+    // export the graph as SVG: written into the project, parses, one element per node; the label is on it
+    await page.getByTestId('nav-graph').click();
+    await expect.poll(() => count.getAttribute('data-nodes'), { timeout: 20_000 }).toBe(String(GRAPH.nodes.length));
+    await page.getByTestId('export-svg').click();
+    await page.getByTestId('graph-exported').waitFor();
+    const svg = readFileSync(path.join(dir, 'exports', 'disc-0001-graph.svg'), 'utf8');
+    const { JSDOM } = (await import('jsdom' as string)) as { JSDOM: new (s: string, o: object) => { window: { document: Document } } };
+    const doc = new JSDOM(svg, { contentType: 'image/svg+xml' }).window.document;
+    expect(doc.getElementsByTagName('parsererror')).toHaveLength(0);
+    expect(doc.querySelectorAll('[data-node-id]')).toHaveLength(GRAPH.nodes.length);
+    expect(svg).toContain('>weapon requests</text>');
+
+    // the probe report, Markdown and HTML
+    await page.getByTestId('nav-probes').click();
+    await page.getByTestId('export-probe-report').click();
+    await page.getByTestId('export-probe-report-html').click();
+    await expect.poll(() => existsSync(path.join(dir, 'exports', 'probe-0001-probes-report.html')), { timeout: 10_000 }).toBe(true);
+    expect(readFileSync(path.join(dir, 'exports', 'probe-0001-probes-report.md'), 'utf8')).toContain('# Probe report');
+    await shot('probes');
+
+    for (const v of ['project', 'models', 'suites', 'runs', 'playground', 'categories', 'exports']) {
+      const nav = page.getByTestId(`nav-${v}`);
+      if ((await nav.count()) === 0) continue;
+      await nav.click();
+      await page.waitForTimeout(600);
+      await shot(v);
+    }
+    expect(consoleErrors.filter((e) => !/favicon/.test(e))).toEqual([]);
+  }, 180_000);
+});
