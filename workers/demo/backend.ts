@@ -1,7 +1,7 @@
 /**
- * Backend for demo building and evaluation: the workbench's wasm set-up (kernel fixes; threads as
- * asked, default 1 so builds are bit-reproducible), falling back to stock tfjs wasm, then cpu.
- * RW_BACKEND=cpu forces the pure-JS backend.
+ * Backend for demo building and evaluation: the workbench's initBackend (wasm with its kernel fixes;
+ * threads default 1 here so builds are bit-reproducible — RW_DEMO_THREADS overrides; RW_BACKEND picks
+ * another backend), falling back to stock tfjs wasm, then cpu.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
@@ -11,18 +11,15 @@ let chosen: string | null = null;
 
 export async function initDemoBackend(opts: { threads?: number } = {}): Promise<string> {
   if (chosen) return chosen;
-  const want = process.env.RW_BACKEND?.trim().toLowerCase();
-  if (want === 'cpu') {
-    await tf.setBackend('cpu');
-    return (chosen = 'cpu');
-  }
   const threads = opts.threads ?? Number(process.env.RW_DEMO_THREADS ?? 1);
+  const env = process.env.RW_BACKEND?.trim().toLowerCase();
+  const preference = (env || 'wasm') as 'wasm' | 'cpu' | 'webgpu' | 'tensorflow';
   try {
-    const { initWasm } = await import('../engine/backend/wasm.js');
-    const r = await initWasm({ threads });
-    if (r) return (chosen = `wasm (workbench set-up, simd ${r.simd}, ${r.threads} thread${r.threads === 1 ? '' : 's'})`);
-  } catch {
-    /* fall through */
+    const { initBackend } = await import('../engine/backend.js');
+    const info = await initBackend({ preference, threads });
+    return (chosen = info.description);
+  } catch (e) {
+    if (env) throw e;
   }
   try {
     await import('@tensorflow/tfjs-backend-wasm');
