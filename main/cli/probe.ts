@@ -1,0 +1,90 @@
+/**
+ * `probe --project DIR (--demo | PIPELINE.json) [--json] [--fresh] [--discovery RUN_ID]` (issue 6): dense
+ * vs refusal-feature vs random-feature linear probes with OOD adversarial evaluation, stored as a probe run
+ * with its report files. With --demo the bundled demo is used and, when the project has no discovery run
+ * on the demo model, discovery runs first (its CosSim+AP global set gives the refusal features). Progress
+ * goes to stderr; with --json the last stdout line is `{"probes": [...]}` (probeCliSummary).
+ */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { initBackend, type BackendName } from '../../workers/engine/backend.js';
+import { demoProbePipeline, findDiscoveryRuns, readProbePipeline, runProbeProject } from '../../workers/probes/project.js';
+import { probeCliSummary } from '../../workers/probes/report.js';
+import { runPipelineFile, tempProject } from '../../workers/refusal/project.js';
+import { parseFlags, UsageError } from './args.js';
+import { demoPipelinePath } from './discover.js';
+import { cliCtx } from './progress.js';
+
+const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+function f3(x: number | null): string {
+  return x === null ? '—' : x.toFixed(3);
+}
+
+export async function runProbeCommand(argv: string[]): Promise<number> {
+  const args = argv[0] === 'probe' ? argv.slice(1) : argv;
+  const { values, positionals } = parseFlags(args, {
+    project: { type: 'string' },
+    demo: { type: 'boolean' },
+    pipeline: { type: 'string' },
+    json: { type: 'boolean' },
+    fresh: { type: 'boolean' },
+    discovery: { type: 'string' },
+    'run-id': { type: 'string' },
+    backend: { type: 'string' },
+    quiet: { type: 'boolean' },
+  });
+  const pipelineFile = values.pipeline ?? positionals[0];
+  if (!values.demo && !pipelineFile) throw new UsageError('probe needs --demo or a probe pipeline file');
+  const project = values.project ?? (values.demo ? tempProject() : undefined);
+  if (!project) throw new UsageError('missing --project DIR');
+  await initBackend(values.backend ? { preference: values.backend as BackendName } : {});
+  const { ctx, dispose } = cliCtx(!!values.quiet);
+  try {
+    let pl;
+    let base: string;
+    if (values.demo) {
+      const demoDir = process.env.RW_DEMO_DIR ?? path.join(REPO, 'assets', 'demo');
+      let discovery = values.discovery;
+      if (!discovery) {
+        const found = findDiscoveryRuns(project, { modelDir: path.join(demoDir, 'model') });
+        if (found.length) {
+          discovery = found[0]!.runId;
+          ctx.log(`reusing discovery run ${discovery}`);
+        } else {
+          ctx.log('no discovery run on the demo model in this project: running discovery first');
+          const out = await runPipelineFile(demoPipelinePath(project), project, ctx);
+          discovery = out.runId;
+          ctx.log(`discovery run ${discovery} done (${out.seconds.toFixed(1)} s)`);
+        }
+      }
+      pl = demoProbePipeline(demoDir, discovery);
+      base = demoDir;
+    } else {
+      pl = readProbePipeline(pipelineFile!);
+      base = path.dirname(path.resolve(pipelineFile!));
+      if (values.discovery && 'discoveryRun' in pl.refusalFeatures) pl.refusalFeatures.discoveryRun = values.discovery;
+    }
+    const out = await runProbeProject(pl, base, project, ctx, { fresh: !!values.fresh, ...(values['run-id'] ? { runId: values['run-id'] } : {}) });
+    if (!values.json) {
+      process.stdout.write(`probe run ${out.runId} → ${out.runDir} (${out.seconds.toFixed(1)} s)\n`);
+      for (const p of out.result.probes) {
+        process.stdout.write(
+          `${p.name.padEnd(18)} layer ${p.layer === null ? '—' : String(p.layer)}  val ${f3(p.val_acc)}  OOD ${f3(p.ood_acc)} [${f3(p.ood_acc_ci[0])}, ${f3(p.ood_acc_ci[1])}]  AUROC ${f3(p.auroc)}  ${p.features}\n`,
+        );
+      }
+      process.stdout.write(`report: ${out.files['probe-report.html']}\n`);
+    } else process.stdout.write(`${probeCliSummary(out.result)}\n`);
+    return 0;
+  } catch (e) {
+    if ((e as Error).name === 'AbortError' || ctx.signal.aborted) {
+      process.stderr.write('cancelled; finished labelling batches are kept in the run folder (rerun to resume)\n');
+      return 130;
+    }
+    if (e instanceof UsageError) throw e;
+    process.stderr.write(`error: ${(e as Error).message}\n`);
+    return 1;
+  } finally {
+    dispose();
+  }
+}
