@@ -51,6 +51,13 @@ export const BUILTIN_STEPS: StepSpec[] = [
     'Discover refusal features',
     'The discovery pipeline (direction → pool → attribution → selection → intervention → graph) stored as a run; params {pipeline?: path, demo?: true, fresh?, runId?, backend?}.',
   ),
+  step(
+    'refusal.categories',
+    './builtin/categories.ts',
+    'categories',
+    'Harm categories: common vs specific features',
+    'Per-category K*, the common (refusal) and specific (harm) sets, clamping with retention and transfer; params {pipeline?: path (default: the demo), fresh?, backend?}.',
+  ),
 ];
 
 export class StepRegistry {
