@@ -16,3 +16,4 @@ registerCommand('discover', 'discover --demo [--json]', async () => {
   return (argv: string[]) => runDiscoverCommand(['discover', ...argv]);
 });
 registerCommand('categories', 'categories --project DIR (--demo | --pipeline FILE) [--json]', async () => (await import('./categories.js')).runCategoriesCommand);
+registerCommand('probe', 'probe --project DIR [--demo] [--json]', async () => (await import('./probe.js')).runProbeCommand);
