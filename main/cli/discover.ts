@@ -51,6 +51,7 @@ export function summary(o: RunOutcome): Record<string, unknown> {
       ? { nodes: o.results.graph.nodes, edges: o.results.graph.edges, upward_edges: o.results.graph.upward_edges }
       : { nodes: 0, edges: 0, upward_edges: 0 },
     seconds: Number(o.seconds.toFixed(2)),
+    memory: { planned_peak_bytes: o.memory.plannedPeakBytes, cap_bytes: Number.isFinite(o.memory.capBytes) ? o.memory.capBytes : null, resident_sae_layers_peak: o.memory.peakResidentSaeLayers },
   };
 }
 
@@ -69,7 +70,16 @@ export async function runDiscoverCommand(argv: string[]): Promise<number> {
     fresh: { type: 'boolean' },
     backend: { type: 'string' },
     quiet: { type: 'boolean' },
+    'memory-cap': { type: 'string' },
   });
+  const capFlag = values['memory-cap'];
+  let memoryCapBytes: number | 'one-sae' | undefined;
+  if (capFlag !== undefined) {
+    const m = /^(\d+(?:\.\d+)?)\s*(B|KiB|MiB|GiB)?$/i.exec(capFlag);
+    if (capFlag === 'one-sae') memoryCapBytes = 'one-sae';
+    else if (m) memoryCapBytes = Number(m[1]) * ({ b: 1, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3 }[(m[2] ?? 'b').toLowerCase()] ?? 1);
+    else throw new UsageError(`--memory-cap: expected bytes (e.g. 512MiB) or "one-sae", got "${capFlag}"`);
+  }
   let pipeline: string;
   let project: string;
   if (mode === 'discover') {
@@ -94,6 +104,7 @@ export async function runDiscoverCommand(argv: string[]): Promise<number> {
     const out = await runPipelineFile(pipeline, project, makeCtx(ac.signal, !!values.quiet), {
       runId: values['run-id'],
       fresh: !!values.fresh,
+      memoryCapBytes,
     });
     const s = summary(out);
     if (values.json) process.stdout.write(`${JSON.stringify(s)}\n`);

@@ -10,6 +10,7 @@ import { currentBackend } from '../engine/backend.js';
 import { loadModel } from '../model/index.js';
 import { SaeSet } from '../sae/set.js';
 import { PromptItemSchema } from '../../common/suites/schema.js';
+import { seededShuffle } from '../../common/suites/ops.js';
 import { RUN_KIND, RUN_SCHEMA_VERSION } from '../../common/schemas/run.js';
 import { codecFromTokenizer, makeLens, providerFromSaeSet } from './lens.js';
 import { backendCapBytes, formatBytes, planMemory } from './memory.js';
@@ -43,6 +44,8 @@ const SuiteRefSchema = z.union([
     tags: z.array(z.string()).optional(),
     excludeTags: z.array(z.string()).optional(),
     limit: z.number().int().positive().optional(),
+    /** Seeded shuffle before the limit (a fair sample of an ordered suite). */
+    seed: z.number().int().optional(),
   }),
 ]);
 export type SuiteRef = z.infer<typeof SuiteRefSchema>;
@@ -88,6 +91,7 @@ export function loadSuitePrompts(base: string, ref: SuiteRef): { prompts: string
   if ('split' in r && r.split) items = items.filter((i) => i.split === r.split);
   if ('tags' in r && r.tags) items = items.filter((i) => r.tags!.every((t) => i.tags.includes(t)));
   if ('excludeTags' in r && r.excludeTags) items = items.filter((i) => !r.excludeTags!.some((t) => i.tags.includes(t)));
+  if ('seed' in r && r.seed !== undefined) items = seededShuffle(items, r.seed);
   if ('limit' in r && r.limit) items = items.slice(0, r.limit);
   if (!items.length) throw new Error(`${file}: no prompts left after the split/tag filters`);
   return { prompts: items.map((i) => i.instruction), file };
@@ -117,11 +121,11 @@ export function demoPipeline(demoDir: string, params: Record<string, unknown> = 
     model: path.join(demoDir, 'model'),
     saes: path.join(demoDir, 'saes'),
     suites: {
-      harmful: { path: path.join(demoDir, 'suites', 'demo-harmful.json'), split: 'test' },
-      harmless: { path: path.join(demoDir, 'suites', 'demo-harmless.json'), split: 'train', limit: 64 },
-      evalHarmless: { path: path.join(demoDir, 'suites', 'demo-harmless.json'), split: 'test' },
+      harmful: { path: path.join(demoDir, 'suites', 'demo-harmful.json'), split: 'test', limit: 80, seed: 1 },
+      harmless: { path: path.join(demoDir, 'suites', 'demo-harmless.json'), split: 'train', limit: 80, seed: 2 },
+      evalHarmless: { path: path.join(demoDir, 'suites', 'demo-harmless.json'), split: 'test', limit: 80, seed: 3 },
     },
-    params: { maxNewTokens: 12, sweepMaxLayerFrac: 1, laBatchSize: 16, genBatchSize: 64, ...params },
+    params: { maxNewTokens: 6, sweepMaxLayerFrac: 1, laBatchSize: 16, genBatchSize: 80, ...params },
   });
 }
 
@@ -149,7 +153,7 @@ export async function runPipelineFile(
   pipelineFile: string,
   projectDir: string,
   ctx: StepCtx,
-  opts: { runId?: string; fresh?: boolean; memoryCapBytes?: number } = {},
+  opts: { runId?: string; fresh?: boolean; memoryCapBytes?: number | 'one-sae' } = {},
 ): Promise<RunOutcome> {
   const started = new Date();
   const t0 = performance.now();
@@ -174,12 +178,14 @@ export async function runPipelineFile(
   if (!tokenizer) throw new Error(`${modelDir}: no tokenizer.json — discovery needs the chat template`);
   const set = SaeSet.open(saeSpec);
   const backend = currentBackend();
-  const cap = opts.memoryCapBytes ?? pl.memoryCapBytes ?? backendCapBytes(backend.name);
   const saeLayerBytes = set.layers.map((l) => set.source(l).estimateBytes());
   const dSae = Math.max(...set.layers.map((l) => set.meta(l).dSae));
   const seqLen = Math.max(...suites.harmful.prompts.map((p) => tokenizer.encodeInstruction(p).length));
   const memIn = { config: info.config, modelBytes: info.weightBytes, saeLayerBytes, dSae, seqLen, newTokens: params.maxNewTokens };
   const shortcut = planMemory({ ...memIn, path: params.attributionPath }, params.laBatchSize);
+  // 'one-sae': the model + one SAE layer + the planned activations, nothing more
+  const capIn = opts.memoryCapBytes ?? pl.memoryCapBytes;
+  const cap = capIn === 'one-sae' ? planMemory({ ...memIn, path: 'shortcut' }, params.laBatchSize).peakBytes : capIn ?? backendCapBytes(backend.name);
   const allResident = planMemory({ ...memIn, path: 'literal' }, params.laBatchSize);
   if (shortcut.peakBytes > cap)
     throw new Error(
