@@ -133,3 +133,38 @@ describe('tables and PNG', () => {
     expect(JSON.parse(t['run-manifest'])).toEqual({ runId: 'r1', note: 'é' });
   });
 });
+
+describe('discovery graph format (workers/refusal/graph.ts)', () => {
+  const raw = {
+    kind: 'feature-graph',
+    schemaVersion: 1,
+    nodes: [
+      { id: 'L2/5', layer: 2, index: 5, attribution: 0.5, topPositions: [{ sample: 0, position: 3, token: 9, value: 0.2 }], neuronpediaId: 'gemma-2-2b/2-gemmascope-res-65k/5' },
+      { id: 'L4/7', layer: 4, index: 7, attribution: -0.25, topPositions: [], neuronpediaId: null },
+    ],
+    edges: [
+      { source: 'L2/5', target: 'L4/7', weight: 0.3, method: 'gradient' },
+      { source: 'L2/5', target: 'L4/7', weight: -0.1, method: 'clamp' },
+    ],
+    params: { priorLayers: 2, stopGradient: 'features', clampValue: null, samples: 16 },
+  };
+  it('adapts nodes, edge methods and Neuronpedia ids; the default filter shows gradient edges', () => {
+    const g = adaptGraph(raw, 'r');
+    expect(g.nodes.map((n) => n.id)).toEqual(['L2/5', 'L4/7']);
+    expect(g.nodes[0].neuronpediaId).toBe('gemma-2-2b/2-gemmascope-res-65k/5');
+    expect(g.edges.map((e) => e.kind)).toEqual(['gradient', 'clamp']);
+    const f = defaultFilters(g);
+    expect(f.edgeKind).toBe('gradient');
+    expect(filterGraph(g, f).edges).toHaveLength(1);
+    expect(filterGraph(g, { ...f, edgeKind: '' }).edges).toHaveLength(2);
+  });
+  it('roles from tags and from the categories run', async () => {
+    const { withAnnotations } = await import('../../renderer/src/views/graph/GraphView');
+    const g = adaptGraph(raw, 'r');
+    const cat = adaptCategories({ categories: ['a'], common: [[4, 7]], specific: { a: [[2, 5]] } });
+    expect(withAnnotations(g, {}, cat).nodes.map((n) => n.role)).toEqual(['harm', 'refusal']);
+    const tagged = withAnnotations(g, { 'L2/5': { label: 'x', notes: '', tags: ['refusal', 'weapons'] } }, cat);
+    expect(tagged.nodes[0]).toMatchObject({ role: 'refusal', label: 'x' });
+    expect(tagged.nodes[0].tagColor).toMatch(/^#/);
+  });
+});

@@ -17,15 +17,15 @@ describe('Runs view', () => {
       const input = within(form).getByTestId(`param-${s.key}`);
       expect(input.closest('.wb-param')!.querySelector('small')!.textContent!.length).toBeGreaterThan(10);
     }
-    expect((within(form).getByTestId('param-igSteps') as HTMLInputElement).value).toBe('10');
+    expect((within(form).getByTestId('param-steps') as HTMLInputElement).value).toBe('10');
     expect((within(form).getByTestId('param-kStar') as HTMLInputElement).value).toBe('20');
-    expect((within(form).getByTestId('param-clampMultiplier') as HTMLInputElement).value).toBe('-3');
+    expect((within(form).getByTestId('param-clampValue') as HTMLInputElement).value).toBe('auto');
     expect(form.textContent).toContain('IG steps — more steps, smoother attribution, linear cost.');
   });
 
   it('validates parameters', () => {
     expect(validateParams(defaultParams())).toEqual({});
-    expect(Object.keys(validateParams({ ...defaultParams(), igSteps: 0, directionLayer: 'x', inductionValues: '1,,2' })).sort()).toEqual(['directionLayer', 'igSteps', 'inductionValues']);
+    expect(Object.keys(validateParams({ ...defaultParams(), steps: 0, layer: 'x', induceValues: '1,,2', methods: 'base,nope' })).sort()).toEqual(['induceValues', 'layer', 'methods', 'steps']);
   });
 
   it('history with manifests and the results table method × suite with n', async () => {
@@ -56,19 +56,26 @@ describe('Runs view', () => {
     const p = fakeProject();
     render(<RunsView api={p.api} />);
     await screen.findByTestId('run-history-table');
-    fireEvent.change(screen.getByTestId('param-igSteps'), { target: { value: '20' } });
+    await waitFor(() => expect((screen.getByTestId('param-maxNewTokens') as HTMLInputElement).value).toBe('12')); // from the demo pipeline
+    fireEvent.change(screen.getByTestId('param-steps'), { target: { value: '20' } });
+    fireEvent.change(screen.getByTestId('param-layer'), { target: { value: '3' } });
     await act(async () => {
       fireEvent.click(screen.getByTestId('run-start'));
     });
     expect(p.jobs).toHaveLength(1);
     expect(p.jobs[0].step).toBe('refusal.discover');
-    expect(p.jobs[0].params).toMatchObject({ igSteps: 20, kStar: 20, seed: 42 });
+    expect(p.jobs[0].params).toEqual({ pipeline: 'ui-pipeline.json' });
+    const pl = JSON.parse(p.files.get('ui-pipeline.json')!);
+    expect(pl.kind).toBe('refusal-workbench/pipeline');
+    expect(pl.model).toBe('demo/model');
+    expect(pl.params).toMatchObject({ steps: 20, kStar: 20, seed: 42, layer: 3, clampValue: null, maxNewTokens: 12, graph: { enabled: true, priorLayers: 2 } });
+    expect(pl.params.methods).toEqual(['base', 'cossim_ap', 'cossim', 'actdiff', 'ap', 'as', 'random']);
     const job = p.jobs[0];
     act(() => p.emit({ type: 'job', job: { ...job, progress: { stage: 'attribution', fraction: 0.4, etaMs: 30_000 } } }));
     const prog = screen.getByTestId('run-progress');
     expect(prog.querySelector('[role=progressbar]')!.getAttribute('aria-valuenow')).toBe('40');
     expect(prog.querySelector('.wb-stage.running')!.textContent).toBe('attribution');
-    expect(prog.querySelectorAll('.wb-stage.done')).toHaveLength(3);
+    expect(prog.querySelectorAll('.wb-stage.done')).toHaveLength(5);
     expect(prog.textContent).toContain('30 s left');
     await act(async () => {
       fireEvent.click(screen.getByTestId('run-cancel'));

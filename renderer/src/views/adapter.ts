@@ -91,6 +91,39 @@ export function fromShellApi(api: ShellApi): ViewApi {
     return null;
   };
 
+  /** The pipeline a discovery starts from: the project's pipeline.json, the demo's, or one built from the demo source. */
+  const basePipeline = async (): Promise<{ path: string | null; pipeline: Record<string, unknown> } | null> => {
+    for (const p of ['pipeline.json', 'ui-pipeline.json', 'demo-pipeline.json']) {
+      try {
+        const v = (await readJson(p)) as Record<string, unknown>;
+        if (v && v.kind === 'refusal-workbench/pipeline') return { path: p, pipeline: v };
+      } catch {
+        /* not there */
+      }
+    }
+    const cur = await api.projects.current().catch(() => null);
+    const demo = cur?.project.sources.find((s) => s.type === 'demo');
+    if (!demo) return null;
+    const d = demo.path.replace(/\/$/, '');
+    // the same layout as the bundled demo pipeline (workers/refusal/project.ts demoPipeline)
+    return {
+      path: null,
+      pipeline: {
+        kind: 'refusal-workbench/pipeline',
+        schemaVersion: 1,
+        name: 'demo',
+        model: `${d}/model`,
+        saes: `${d}/saes`,
+        suites: {
+          harmful: { path: `${d}/suites/demo-harmful.json`, split: 'test' },
+          harmless: { path: `${d}/suites/demo-harmless.json`, split: 'train', limit: 64 },
+          evalHarmless: { path: `${d}/suites/demo-harmless.json`, split: 'test' },
+        },
+        params: { maxNewTokens: 12, sweepMaxLayerFrac: 1, laBatchSize: 16, genBatchSize: 64 },
+      },
+    };
+  };
+
   /** Start a step and wait for its result (events, with polling as a fallback). */
   const runJob = async (step: string, params: Record<string, unknown>): Promise<unknown> => {
     const job = await api.jobs.start({ step, params });
@@ -205,6 +238,26 @@ export function fromShellApi(api: ShellApi): ViewApi {
       const j = await api.jobs.start({ step, params });
       return { jobId: j.id };
     },
+    async getPipelineBase() {
+      const b = await basePipeline();
+      return b ? { path: b.path, params: (b.pipeline.params ?? {}) as Record<string, unknown> } : null;
+    },
+    async startDiscovery({ params, suites }) {
+      const b = await basePipeline();
+      if (!b) throw new Error('No pipeline to start from: open the demo project, or put a pipeline.json (model, saes, suites) in the project folder.');
+      const pl = { ...b.pipeline, params: { ...((b.pipeline.params ?? {}) as object), ...params } } as Record<string, unknown>;
+      const s = { ...((pl.suites ?? {}) as Record<string, unknown>) };
+      if (suites.harmful) s.harmful = suites.harmful;
+      if (suites.harmless) s.harmless = suites.harmless;
+      pl.suites = s;
+      // next to the base, so its relative paths still resolve
+      const dir = b.path && b.path.includes('/') ? b.path.slice(0, b.path.lastIndexOf('/') + 1) : '';
+      const file = `${dir}ui-pipeline.json`;
+      await api.files.writeText({ path: file, text: JSON.stringify(pl, null, 2) + '\n' });
+      const step = (await steps()).find((x) => x === 'refusal.discover') ?? (await findStep(/discover/i)) ?? 'refusal.discover';
+      const j = await api.jobs.start({ step, params: { pipeline: file }, title: 'Discovery' });
+      return { jobId: j.id, pipeline: file };
+    },
     async cancelJob(id) {
       await api.jobs.cancel({ id });
     },
@@ -239,7 +292,7 @@ export function fromShellApi(api: ShellApi): ViewApi {
         ...ref,
         id: key,
         cosine: detail?.cosine ?? node?.cosine,
-        neuronpediaId: detail?.neuronpediaId,
+        neuronpediaId: detail?.neuronpediaId ?? node?.neuronpediaId,
         attributionBySuite: detail?.attributionBySuite ?? (node ? [{ suite: 'discovery', value: node.attribution }] : []),
         histogram: detail?.histogram ?? { edges: [], counts: [] },
         contexts: detail?.contexts ?? [],

@@ -160,7 +160,8 @@ export interface GraphNodeVM {
   tagColor?: string;
   cosine?: number;
   topTokens?: string[];
-  topPositions?: number[];
+  topPositions?: unknown[];
+  neuronpediaId?: string;
 }
 
 export interface GraphEdgeVM {
@@ -316,6 +317,10 @@ export interface ViewApi {
   listRuns?(): Promise<RunSummaryVM[]>;
   getRunResults?(runId: string): Promise<RunResultsVM | null>;
   startRun?(kind: string, params: PipelineParams): Promise<{ jobId: string }>;
+  /** The pipeline a discovery run starts from (project pipeline.json, the demo's), for the form's initial values. */
+  getPipelineBase?(): Promise<{ path: string | null; params: Record<string, unknown> } | null>;
+  /** Write a pipeline file from the base + these params/suites and start the discovery step on it. */
+  startDiscovery?(p: { params: Record<string, unknown>; suites: { harmful?: string; harmless?: string } }): Promise<{ jobId: string; pipeline: string }>;
   cancelJob?(jobId: string): Promise<void>;
   listJobs?(): Promise<JobVM[]>;
   onJob?(cb: (job: JobVM) => void): Unsubscribe;
@@ -377,7 +382,8 @@ export function adaptGraph(raw: unknown, runId = 'run', manifest?: RunManifest):
       label: typeof n.label === 'string' ? n.label : undefined,
       cosine: typeof n.cosine === 'number' ? n.cosine : undefined,
       topTokens: Array.isArray(n.topTokens) ? (n.topTokens as string[]) : undefined,
-      topPositions: Array.isArray(n.topPositions) ? (n.topPositions as number[]) : undefined,
+      topPositions: Array.isArray(n.topPositions) ? (n.topPositions as unknown[]) : undefined,
+      neuronpediaId: typeof n.neuronpediaId === 'string' ? n.neuronpediaId : undefined,
     };
   });
   const endpoint = (e: unknown): string | null => {
@@ -397,7 +403,7 @@ export function adaptGraph(raw: unknown, runId = 'run', manifest?: RunManifest):
     const s = endpoint(e.source);
     const t = endpoint(e.target);
     if (!s || !t || !ids.has(s) || !ids.has(t)) continue;
-    const kind = str(e.kind, 'grad');
+    const kind = str(e.kind ?? e.method, 'gradient');
     edges.push({ id: `${s}->${t}:${kind}`, source: s, target: t, weight: num(e.weight), kind });
   }
   return { runId, nodes, edges, manifest: manifest ?? (r.manifest as RunManifest) ?? { runId } };
@@ -459,12 +465,16 @@ export function adaptRunResults(raw: unknown, runId: string, manifest?: RunManif
       }
     }
   } else if (r.refusal_rate && typeof r.refusal_rate === 'object') {
-    const n = num(r.n);
-    const suite = str(r.suite, 'harmful held-out');
-    for (const [method, v] of Object.entries(r.refusal_rate as Json)) rates.push({ method, suite, refusal: num(v), n });
+    // the discovery step's results.json: {refusal_rate, harmless_refusal_rate, jailbreak_rate, counts}
+    const counts = (r.counts ?? {}) as Json;
+    const n = num(r.n ?? counts.harmful);
+    const suite = str(r.suite, 'harmful (held out)');
+    const jb = (r.jailbreak_rate && typeof r.jailbreak_rate === 'object' ? r.jailbreak_rate : {}) as Json;
+    for (const [method, v] of Object.entries(r.refusal_rate as Json))
+      rates.push({ method, suite, refusal: num(v), jailbreak: typeof jb[method] === 'number' ? (jb[method] as number) : undefined, n });
     if (r.harmless_refusal_rate && typeof r.harmless_refusal_rate === 'object')
       for (const [method, v] of Object.entries(r.harmless_refusal_rate as Json))
-        harmless.push({ method, suite: 'harmless', refusal: num(v), n: num(r.harmless_n, n) });
+        harmless.push({ method, suite: 'harmless', refusal: num(v), n: num(r.harmless_n ?? counts.evalHarmless, n) });
   }
   const side = Array.isArray(r.side_effects ?? r.sideEffects)
     ? ((r.side_effects ?? r.sideEffects) as Json[]).map((s) => ({ method: str(s.method), ce: num(s.ce), n: typeof s.n === 'number' ? s.n : undefined }))

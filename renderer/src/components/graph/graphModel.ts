@@ -16,6 +16,8 @@ export interface GraphFilters {
   layerMax: number;
   roles: Record<Role, boolean>;
   search: string;
+  /** edge method to show ('' = all): gradient, clamp, … */
+  edgeKind: string;
 }
 
 export function defaultFilters(g: GraphVM | null): GraphFilters {
@@ -26,6 +28,7 @@ export function defaultFilters(g: GraphVM | null): GraphFilters {
     layerMax: layers.length ? Math.max(...layers) : 0,
     roles: { harm: true, refusal: true, unlabelled: true },
     search: '',
+    edgeKind: g && new Set(g.edges.map((e) => e.kind)).size > 1 ? (g.edges.some((e) => e.kind === 'gradient') ? 'gradient' : g.edges[0].kind) : '',
   };
 }
 
@@ -42,9 +45,10 @@ export function matchesSearch(n: GraphNodeVM, q: string): boolean {
 export function filterGraph(g: GraphVM, f: GraphFilters): { nodes: GraphNodeVM[]; edges: GraphEdgeVM[] } {
   const nodes = g.nodes.filter((n) => n.layer >= f.layerMin && n.layer <= f.layerMax && f.roles[n.role] && matchesSearch(n, f.search));
   const ids = new Set(nodes.map((n) => n.id));
-  const maxW = Math.max(0, ...g.edges.map((e) => Math.abs(e.weight)));
+  const pool = f.edgeKind ? g.edges.filter((e) => e.kind === f.edgeKind) : g.edges;
+  const maxW = Math.max(0, ...pool.map((e) => Math.abs(e.weight)));
   const cut = f.threshold * maxW;
-  const edges = g.edges.filter((e) => ids.has(e.source) && ids.has(e.target) && Math.abs(e.weight) >= cut);
+  const edges = pool.filter((e) => ids.has(e.source) && ids.has(e.target) && Math.abs(e.weight) >= cut);
   return { nodes, edges };
 }
 

@@ -50,9 +50,35 @@ function prefersDark(): boolean {
   return typeof matchMedia === 'function' && matchMedia('(prefers-color-scheme: dark)').matches;
 }
 
-export function withAnnotations(g: GraphVM, ann: Record<string, FeatureAnnotationVM> | undefined): GraphVM {
-  if (!ann) return g;
-  return { ...g, nodes: g.nodes.map((n) => (ann[n.id]?.label ? { ...n, label: ann[n.id].label } : n)) };
+const TAG_PALETTE = ['#7048e8', '#0b7285', '#c2255c', '#5c940d', '#e67700', '#364fc7'];
+function tagColor(tag: string): string {
+  let h = 0;
+  for (let i = 0; i < tag.length; i++) h = (h * 31 + tag.charCodeAt(i)) >>> 0;
+  return TAG_PALETTE[h % TAG_PALETTE.length];
+}
+
+/**
+ * Labels and roles onto the graph: the user's label; role from the user's tags (`harm`, `refusal`), else
+ * from the categories run (common set → refusal, category-specific → harm), else the stored role; any other
+ * first tag gives the node a tag colour.
+ */
+export function withAnnotations(g: GraphVM, ann: Record<string, FeatureAnnotationVM> | undefined, cat?: CategoriesVM | null): GraphVM {
+  const common = new Set(cat?.common ?? []);
+  const specific = new Set(Object.values(cat?.specific ?? {}).flat());
+  return {
+    ...g,
+    nodes: g.nodes.map((n) => {
+      const a = ann?.[n.id];
+      const tags = a?.tags ?? [];
+      let role: Role = n.role;
+      if (tags.includes('refusal')) role = 'refusal';
+      else if (tags.includes('harm')) role = 'harm';
+      else if (role === 'unlabelled' && common.has(n.id)) role = 'refusal';
+      else if (role === 'unlabelled' && specific.has(n.id)) role = 'harm';
+      const other = tags.find((t) => t !== 'harm' && t !== 'refusal' && t !== 'neuronpedia');
+      return { ...n, role, label: a?.label ? a.label : n.label, tagColor: other ? tagColor(other) : n.tagColor };
+    }),
+  };
 }
 
 export function GraphView({ api: rawApi }: { api: WorkbenchApi }) {
@@ -61,7 +87,7 @@ export function GraphView({ api: rawApi }: { api: WorkbenchApi }) {
   const graphQ = useAsync(() => api.getGraph?.(sel.runId) ?? Promise.resolve(null), [api, sel.runId]);
   const annQ = useAsync<Record<string, FeatureAnnotationVM>>(() => api.getAnnotations?.() ?? Promise.resolve({}), [api]);
   const catQ = useAsync<CategoriesVM | null>(() => api.getCategories?.().catch(() => null) ?? Promise.resolve(null), [api]);
-  const graph = useMemo(() => (graphQ.data ? withAnnotations(graphQ.data, annQ.data) : null), [graphQ.data, annQ.data]);
+  const graph = useMemo(() => (graphQ.data ? withAnnotations(graphQ.data, annQ.data, catQ.data) : null), [graphQ.data, annQ.data, catQ.data]);
 
   const [filters, setFilters] = useState<GraphFilters>(() => defaultFilters(null));
   useEffect(() => {
@@ -79,7 +105,11 @@ export function GraphView({ api: rawApi }: { api: WorkbenchApi }) {
   const visible = useMemo(() => (graph ? filterGraph(graph, filters) : { nodes: [], edges: [] }), [graph, filters]);
   const common = useMemo(() => new Set(highlightCommon ? catQ.data?.common ?? [] : []), [highlightCommon, catQ.data]);
   const maxAttr = useMemo(() => Math.max(0, ...(graph?.nodes ?? []).map((n) => Math.abs(n.attribution))), [graph]);
-  const maxWeight = useMemo(() => Math.max(0, ...(graph?.edges ?? []).map((e) => Math.abs(e.weight))), [graph]);
+  const maxWeight = useMemo(
+    () => Math.max(0, ...(graph?.edges ?? []).filter((e) => !filters.edgeKind || e.kind === filters.edgeKind).map((e) => Math.abs(e.weight))),
+    [graph, filters.edgeKind],
+  );
+  const edgeKinds = useMemo(() => Array.from(new Set((graph?.edges ?? []).map((e) => e.kind))).sort(), [graph]);
   const layers = useMemo(() => (graph ? Array.from(new Set(graph.nodes.map((n) => n.layer))).sort((a, b) => a - b) : []), [graph]);
 
   // ───────── Cytoscape ─────────
@@ -355,6 +385,17 @@ export function GraphView({ api: rawApi }: { api: WorkbenchApi }) {
             </label>
           ))}
         </fieldset>
+        {edgeKinds.length > 1 && (
+          <label title="Edges by gradient × delta, or by clamp-and-measure">
+            Edges{' '}
+            <select data-testid="graph-edge-kind" value={filters.edgeKind} onChange={(e) => setFilters({ ...filters, edgeKind: e.target.value })}>
+              <option value="">all</option>
+              {edgeKinds.map((k) => (
+                <option key={k}>{k}</option>
+              ))}
+            </select>
+          </label>
+        )}
         <label title={catQ.data ? 'Features shared by every harm category (from the categories run)' : 'Run the categories analysis to get a common set'}>
           <input
             type="checkbox"

@@ -13,7 +13,7 @@ import { toCsv, toJsonExport } from '../../export/table';
 import { reportToHtml, reportToMarkdown, runReport } from '../../export/reports';
 import { serializeSvgElement } from '../../export/svg';
 import { CategoriesView } from '../categories/CategoriesView';
-import { DISCOVERY_PARAMS, DISCOVERY_STAGES, DISCOVERY_STEP, defaultParams, validateParams, type ParamSpec } from './pipeline';
+import { DISCOVERY_PARAMS, DISCOVERY_STAGES, DISCOVERY_STEP, defaultParams, formFromPipelineParams, toPipeline, validateParams, type ParamSpec } from './pipeline';
 
 const SUITE_COLORS = ['#1c7ed6', '#e8590c', '#2b8a3e', '#7048e8', '#c2255c', '#868e96', '#0b7285', '#e67700'];
 
@@ -21,7 +21,10 @@ export function RunsView({ api: rawApi }: { api: WorkbenchApi }) {
   const api = useMemo(() => toViewApi(rawApi), [rawApi]);
   const runsQ = useAsync<RunSummaryVM[]>(() => api.listRuns?.() ?? Promise.resolve([]), [api]);
   const suitesQ = useAsync<StoredSuite[]>(() => api.listSuites?.() ?? Promise.resolve([]), [api]);
+  const baseQ = useAsync(() => api.getPipelineBase?.().catch(() => null) ?? Promise.resolve(null), [api]);
+  const baseForm = useMemo(() => formFromPipelineParams(baseQ.data?.params), [baseQ.data]);
   const [params, setParams] = useState<PipelineParams>(() => defaultParams());
+  useEffect(() => setParams(baseForm), [baseForm]);
   const errors = validateParams(params);
   const [job, setJob] = useState<JobVM | null>(null);
   const [selected, setSelected] = useState<string | null>(null);
@@ -52,8 +55,10 @@ export function RunsView({ api: rawApi }: { api: WorkbenchApi }) {
 
   const onStart = () =>
     start.run(async () => {
-      if (!api.startRun) throw new Error('Starting runs needs an open project.');
-      const { jobId } = await api.startRun(DISCOVERY_STEP, params);
+      let jobId: string;
+      if (api.startDiscovery) jobId = (await api.startDiscovery(toPipeline(params))).jobId;
+      else if (api.startRun) jobId = (await api.startRun(DISCOVERY_STEP, params)).jobId;
+      else throw new Error('Starting runs needs an open project.');
       setJob({ id: jobId, kind: DISCOVERY_STEP, status: 'queued', fraction: 0 });
     });
   const running = job && (job.status === 'queued' || job.status === 'running');
@@ -68,7 +73,13 @@ export function RunsView({ api: rawApi }: { api: WorkbenchApi }) {
             <button data-testid="run-start" className="primary" onClick={onStart} disabled={start.busy || !!running || Object.keys(errors).length > 0}>
               Start discovery
             </button>
-            <button onClick={() => setParams(defaultParams())}>Paper defaults</button>
+            <button onClick={() => setParams(baseForm)} title="The values of the pipeline this run starts from">
+              Reset
+            </button>
+            <button onClick={() => setParams(defaultParams())} title="The workbench's defaults (the paper's, with its defects fixed)">
+              Defaults
+            </button>
+            {baseQ.data && <span className="wb-muted">from {baseQ.data.path ?? 'the bundled demo pipeline'}</span>}
           </div>
           <ErrorLine error={start.error} />
           {job && <JobProgress job={job} onCancel={() => api.cancelJob?.(job.id)} />}
@@ -77,8 +88,8 @@ export function RunsView({ api: rawApi }: { api: WorkbenchApi }) {
       <div className="wb-runs-grid">
         <Card title="History" testId="run-history">
           {runsQ.loading && runsQ.slow && <ProgressBar label="Loading runs" />}
-          {runs.length === 0 && !runsQ.loading ? (
-            <EmptyState title="No runs yet" hint="Set the parameters above and start discovery — on the demo it takes about two minutes." />
+          {runs.length === 0 ? (
+            !runsQ.loading && <EmptyState title="No runs yet" hint="Set the parameters above and start discovery — on the demo it takes about two minutes." />
           ) : (
             <table className="wb-table" data-testid="run-history-table">
               <thead>

@@ -1,6 +1,10 @@
 import type { PipelineParams } from '../types';
 
-/** One parameter of the discovery pipeline: default from the paper, one-line hint. */
+/**
+ * The discovery pipeline's parameters as the form shows them. Keys mirror `DiscoveryParamsSchema`
+ * (workers/refusal/pipeline.ts); `graph.*` keys are nested on submit. Defaults are the workbench's
+ * (the paper's, with the reference defects fixed); hints name the paper's value where it differs.
+ */
 export interface ParamSpec {
   key: string;
   label: string;
@@ -14,38 +18,44 @@ export interface ParamSpec {
   group: string;
 }
 
-/** Pipeline stages, in order, as the discovery step reports them. */
-export const DISCOVERY_STAGES = ['data', 'direction', 'pool', 'attribution', 'selection', 'intervention', 'judges', 'side effects', 'graph'];
+/** Stages in the order the discovery step reports them. */
+export const DISCOVERY_STAGES = ['backend', 'load', 'direction', 'layer sweep', 'pool', 'attribution', 'selection', 'generate', 'graph'];
 
 export const DISCOVERY_STEP = 'refusal.discover';
 
-/** Every parameter of the discovery pipeline (METHOD.md §3; defaults from the paper, fixes on by default). */
 export const DISCOVERY_PARAMS: ParamSpec[] = [
-  { group: 'Data', key: 'harmfulSuite', label: 'Harmful suite', type: 'suite', default: '', hint: 'Prompts the model should refuse; kept only where it does (first-token filter).' },
-  { group: 'Data', key: 'harmlessSuite', label: 'Harmless suite', type: 'suite', default: '', hint: 'Prompts it should answer; kept only where it does not refuse.' },
-  { group: 'Data', key: 'nTrain', label: 'Train prompts per side', type: 'number', default: 128, min: 1, hint: 'Harmful and harmless prompts for the direction and attribution (paper: 128 + 128).' },
-  { group: 'Data', key: 'nHarmfulVal', label: 'Harmful val', type: 'number', default: 32, min: 1, hint: 'Held-out harmful prompts for the layer sweep (paper: 32).' },
-  { group: 'Data', key: 'nHarmlessVal', label: 'Harmless val', type: 'number', default: 32, min: 1, hint: 'Held-out harmless prompts for induced-refusal checks (paper: 32).' },
-  { group: 'Data', key: 'nTest', label: 'Test prompts per benchmark', type: 'number', default: 100, min: 1, hint: 'Prompts per harmful benchmark in the evaluation (paper: 100).' },
-  { group: 'Direction', key: 'directionLayer', label: 'Direction layer ℓ*', type: 'text', default: 'auto', hint: '"auto" sweeps layers by ablation effectiveness; the paper uses 15 (Gemma) and 11 (Llama).' },
-  { group: 'Features', key: 'poolK', label: 'Cosine pool K', type: 'number', default: 10, min: 1, hint: 'Features per layer kept by decoder cosine with the refusal direction.' },
+  { group: 'Data', key: 'suites.harmful', label: 'Harmful suite', type: 'suite', default: '', hint: 'Held-out harmful prompts: rates, attribution and the direction (empty: the pipeline’s own).' },
+  { group: 'Data', key: 'suites.harmless', label: 'Harmless suite', type: 'suite', default: '', hint: 'Harmless prompts for the direction (empty: the pipeline’s own).' },
+  { group: 'Data', key: 'filterHarmless', label: 'Filter harmless', type: 'bool', default: true, hint: 'Keep harmless prompts only where the model does not refuse (first token).' },
+  { group: 'Data', key: 'filterHarmful', label: 'Filter harmful', type: 'bool', default: false, hint: 'Keep harmful prompts only where the model refuses.' },
+  { group: 'Direction', key: 'layer', label: 'Direction layer ℓ*', type: 'text', default: 'auto', hint: '"auto" sweeps layers by ablation effectiveness; the paper uses 15 (Gemma), 11 (Llama).' },
+  { group: 'Direction', key: 'sweepMaxLayerFrac', label: 'Sweep up to (fraction of L)', type: 'number', default: 0.8, min: 0, max: 1, step: 0.05, hint: 'Candidate layers for the sweep: below this fraction of the depth (Arditi: 0.8).' },
+  { group: 'Direction', key: 'directionFrom', label: 'Direction from', type: 'select', default: 'eval', options: ['eval', 'train'], hint: 'Difference in means on the eval prompts (reference) or a separate train split.' },
+  { group: 'Direction', key: 'ablationSites', label: 'Ablation sites', type: 'select', default: 'resid_post', options: ['resid_post', 'arditi'], hint: 'resid_post (reference) or Arditi’s resid_pre + attn_out + mlp_out.' },
+  { group: 'Features', key: 'k', label: 'Cosine pool K', type: 'number', default: 10, min: 1, hint: 'Features per layer kept by decoder cosine with the refusal direction.' },
   { group: 'Features', key: 'kStar', label: 'K* selected', type: 'number', default: 20, min: 1, hint: 'Features selected by mean attribution over non-BOS positions.' },
-  { group: 'Features', key: 'selection', label: 'Selection', type: 'select', default: 'global', options: ['global', 'local'], hint: 'Global: one set over the suite; local: a set per sample.' },
-  { group: 'Attribution', key: 'igSteps', label: 'IG steps', type: 'number', default: 10, min: 1, max: 200, hint: 'IG steps — more steps, smoother attribution, linear cost.' },
-  { group: 'Attribution', key: 'alphaRule', label: 'IG α rule', type: 'select', default: 'trapezoid', options: ['trapezoid', 'reference-left'], hint: 'Trapezoid on α = 0…1 (default), or the reference left sum α = 0…0.9.' },
-  { group: 'Attribution', key: 'attrBatchSize', label: 'Attribution batch', type: 'number', default: 3, min: 1, hint: 'Prompts per attribution batch; memory grows with it (paper CLI: 3).' },
-  { group: 'Intervention', key: 'clampMode', label: 'Clamp mode', type: 'select', default: 'multiply', options: ['multiply', 'value'], hint: 'Multiply activations by c, or set them to v.' },
-  { group: 'Intervention', key: 'clampMultiplier', label: 'Multiplier c', type: 'number', default: -3, step: 0.5, hint: 'Negative flips the feature; paper: −3 for Gemma, −1 for Llama.' },
-  { group: 'Intervention', key: 'inductionValues', label: 'Induction values v', type: 'text', default: '10,15,20,25,30', hint: 'Values for inducing refusal on harmless prompts (paper Gemma 10…30, Llama 1…5).' },
-  { group: 'Intervention', key: 'positions', label: 'Positions', type: 'select', default: 'all', options: ['all', 'prompt', 'generation'], hint: 'Where the clamp applies: every position and decoding step, or only one part.' },
-  { group: 'Generation', key: 'maxNewTokens', label: 'Max new tokens', type: 'number', default: 256, min: 1, hint: 'Greedy decoding length for evaluation (paper: 256).' },
-  { group: 'Generation', key: 'genBatchSize', label: 'Generation batch', type: 'number', default: 32, min: 1, hint: 'Prompts generated together; larger is faster if memory allows.' },
-  { group: 'Evaluation', key: 'judge', label: 'Judge', type: 'select', default: 'substring', options: ['substring', 'classifier', 'http'], hint: 'Substring list (fast), a classifier model, or an OpenAI-compatible endpoint.' },
-  { group: 'Evaluation', key: 'baselines', label: 'Baselines', type: 'text', default: 'cossim,actdiff,ap,as,random', hint: 'Comparison methods of the same size; random is the control.' },
-  { group: 'Evaluation', key: 'sideEffects', label: 'Side-effect CE', type: 'bool', default: true, hint: 'CE loss on harmless rollouts and a fixed text sample, per condition.' },
-  { group: 'Graph', key: 'edgeMethod', label: 'Edges', type: 'select', default: 'gradient', options: ['gradient', 'clamp', 'both'], hint: 'Gradient × delta with stop-gradient, or clamp-and-measure.' },
-  { group: 'Run', key: 'seed', label: 'Seed', type: 'number', default: 42, hint: 'Seeds data sampling and the random control (paper: 42).' },
-  { group: 'Run', key: 'compat', label: 'Reference behaviour', type: 'bool', default: false, hint: 'Reproduce the reference code\u2019s quirks to compare with the paper\u2019s numbers.' },
+  { group: 'Features', key: 'positions', label: 'Positions', type: 'select', default: 'default', options: ['default', 'all'], hint: 'Which positions aggregate attribution: non-pad, non-BOS (default) or all.' },
+  { group: 'Attribution', key: 'steps', label: 'IG steps', type: 'number', default: 10, min: 1, max: 200, hint: 'IG steps — more steps, smoother attribution, linear cost.' },
+  { group: 'Attribution', key: 'alphaRule', label: 'IG α rule', type: 'select', default: 'trapezoid', options: ['trapezoid', 'midpoint', 'left'], hint: 'Trapezoid on α = 0…1 (default); the reference is the left sum α = 0…0.9.' },
+  { group: 'Attribution', key: 'jToken', label: 'Metric token', type: 'select', default: 'argmax', options: ['argmax', 'non-refusal'], hint: 'Logit of the ablated run’s first token (reference) or its best non-refusal token, minus “I”.' },
+  { group: 'Attribution', key: 'errorTerm', label: 'Error term', type: 'select', default: 'ablated', options: ['ablated', 'compat'], hint: 'Patched SAE error from the ablated activation (fixed) or the reference’s.' },
+  { group: 'Attribution', key: 'attributionPath', label: 'Attribution path', type: 'select', default: 'shortcut', options: ['shortcut', 'literal'], hint: 'Shortcut (same numbers, faster) or the literal splice.' },
+  { group: 'Attribution', key: 'laBatchSize', label: 'Attribution batch', type: 'number', default: 4, min: 1, hint: 'Prompts per attribution batch; memory grows with it (paper CLI: 3).' },
+  { group: 'Attribution', key: 'apCompatMisaligned', label: 'AP reference misalignment', type: 'bool', default: false, hint: 'Reproduce the reference’s misaligned per-sample AP sets (off: fixed).' },
+  { group: 'Intervention', key: 'clampValue', label: 'Clamp multiplier c', type: 'text', default: 'auto', hint: '"auto": −3 for Gemma, −1 for Llama (the paper’s); or a number.' },
+  { group: 'Intervention', key: 'clampPositions', label: 'Clamp positions', type: 'select', default: 'all', options: ['all', 'prompt', 'generated'], hint: 'Every position and decoding step (paper), or only one part.' },
+  { group: 'Intervention', key: 'clampPath', label: 'Clamp path', type: 'select', default: 'sparse', options: ['sparse', 'literal'], hint: 'Sparse feature slice (same numbers, faster) or the literal SAE splice.' },
+  { group: 'Intervention', key: 'induceValues', label: 'Induction values v', type: 'text', default: '', hint: 'Set the features to each v on harmless prompts to induce refusal (paper Gemma 10…30); empty: skip.' },
+  { group: 'Generation', key: 'maxNewTokens', label: 'Max new tokens', type: 'number', default: 32, min: 1, hint: 'Greedy decoding length for the judges (paper: 256).' },
+  { group: 'Generation', key: 'genBatchSize', label: 'Generation batch', type: 'number', default: 16, min: 1, hint: 'Prompts generated together; larger is faster if memory allows.' },
+  { group: 'Generation', key: 'stopRule', label: 'Stop at', type: 'select', default: 'eos+eot', options: ['eos+eot', 'eos'], hint: 'EOS or the end-of-turn token (fixed), or EOS only (reference).' },
+  { group: 'Evaluation', key: 'methods', label: 'Methods', type: 'text', default: 'base,cossim_ap,cossim,actdiff,ap,as,random', hint: 'Conditions compared, each the same size as K*; random is the control.' },
+  { group: 'Graph', key: 'graph.enabled', label: 'Build the graph', type: 'bool', default: true, hint: 'Upstream → downstream edges among the selected features.' },
+  { group: 'Graph', key: 'graph.priorLayers', label: 'Prior layers', type: 'number', default: 2, min: 1, hint: 'How many layers below a feature its upstream candidates may sit.' },
+  { group: 'Graph', key: 'graph.stopGradient', label: 'Stop-gradient', type: 'select', default: 'features', options: ['features', 'none'], hint: 'Detach intermediate SAE features (direct effect) or none (total effect).' },
+  { group: 'Graph', key: 'graph.clampMeasure', label: 'Clamp-and-measure edges', type: 'bool', default: true, hint: 'Also measure edges by clamping each upstream feature.' },
+  { group: 'Graph', key: 'graph.samples', label: 'Graph samples', type: 'number', default: 16, min: 1, hint: 'Prompts used for the edge computation.' },
+  { group: 'Run', key: 'seed', label: 'Seed', type: 'number', default: 42, hint: 'Seeds sampling and the random control (paper: 42).' },
 ];
 
 export function defaultParams(specs = DISCOVERY_PARAMS): PipelineParams {
@@ -53,6 +63,45 @@ export function defaultParams(specs = DISCOVERY_PARAMS): PipelineParams {
   for (const s of specs) p[s.key] = s.default;
   return p;
 }
+
+/** Stored pipeline params (nested, `layer: null` …) → flat form values, over the defaults. */
+export function formFromPipelineParams(stored: Record<string, unknown> | null | undefined, specs = DISCOVERY_PARAMS): PipelineParams {
+  const p = defaultParams(specs);
+  if (!stored) return p;
+  for (const s of specs) {
+    if (s.key.startsWith('suites.')) continue;
+    const path = s.key.split('.');
+    let v: unknown = stored;
+    for (const k of path) v = v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined;
+    if (v === undefined) continue;
+    if (v === null) p[s.key] = 'auto';
+    else if (Array.isArray(v)) p[s.key] = v.join(',');
+    else if (typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean') p[s.key] = v;
+  }
+  return p;
+}
+
+/** Flat form values → `{params, suites}` for a pipeline file: nested graph.*, null for "auto", lists split. */
+export function toPipeline(form: PipelineParams): { params: Record<string, unknown>; suites: { harmful?: string; harmless?: string } } {
+  const params: Record<string, unknown> = {};
+  const suites: { harmful?: string; harmless?: string } = {};
+  for (const [k, v] of Object.entries(form)) {
+    if (k.startsWith('suites.')) {
+      if (v) suites[k.slice(7) as 'harmful' | 'harmless'] = String(v);
+      continue;
+    }
+    let val: unknown = v;
+    if (k === 'layer' || k === 'clampValue') val = String(v).trim() === 'auto' || String(v).trim() === '' ? null : Number(v);
+    else if (k === 'methods') val = String(v).split(',').map((x) => x.trim()).filter(Boolean);
+    else if (k === 'induceValues') val = String(v).split(',').map((x) => x.trim()).filter(Boolean).map(Number);
+    const path = k.split('.');
+    if (path.length === 2) ((params[path[0]] ??= {}) as Record<string, unknown>)[path[1]] = val;
+    else params[k] = val;
+  }
+  return { params, suites };
+}
+
+const METHODS = ['base', 'cossim_ap', 'cossim', 'actdiff', 'ap', 'as', 'random'];
 
 /** Problems with a parameter set, keyed by parameter (empty = valid). */
 export function validateParams(p: PipelineParams, specs = DISCOVERY_PARAMS): Record<string, string> {
@@ -63,9 +112,14 @@ export function validateParams(p: PipelineParams, specs = DISCOVERY_PARAMS): Rec
       if (typeof v !== 'number' || !Number.isFinite(v)) errs[s.key] = 'a number is needed';
       else if (s.min !== undefined && v < s.min) errs[s.key] = `at least ${s.min}`;
       else if (s.max !== undefined && v > s.max) errs[s.key] = `at most ${s.max}`;
+      else if (!s.step && !Number.isInteger(v)) errs[s.key] = 'a whole number';
     }
-    if (s.key === 'directionLayer' && v !== 'auto' && !/^\d+$/.test(String(v))) errs[s.key] = '"auto" or a layer number';
-    if (s.key === 'inductionValues' && !String(v).split(',').every((x) => x.trim() !== '' && Number.isFinite(Number(x)))) errs[s.key] = 'comma-separated numbers';
   }
+  if (!/^(auto|\d+)$/.test(String(p.layer ?? 'auto').trim())) errs.layer = '"auto" or a layer number';
+  if (!/^(auto|-?\d+(\.\d+)?)$/.test(String(p.clampValue ?? 'auto').trim())) errs.clampValue = '"auto" or a number';
+  const iv = String(p.induceValues ?? '').trim();
+  if (iv && !iv.split(',').every((x) => x.trim() !== '' && Number.isFinite(Number(x)))) errs.induceValues = 'comma-separated numbers';
+  const ms = String(p.methods ?? '').split(',').map((x) => x.trim()).filter(Boolean);
+  if (!ms.length || ms.some((m) => !METHODS.includes(m))) errs.methods = `a list of ${METHODS.join(', ')}`;
   return errs;
 }
