@@ -9,7 +9,8 @@ import path from 'node:path';
 import { runDiscoverCommand } from '../../main/cli/discover.js';
 
 const DEMO = process.env.RW_DEMO_DIR ?? path.resolve(import.meta.dirname, '../../assets/demo');
-const have = fs.existsSync(path.join(DEMO, 'model', 'config.json')) && fs.existsSync(path.join(DEMO, 'saes'));
+// metrics.json is the demo builder's last file: a half-built demo is skipped
+const have = fs.existsSync(path.join(DEMO, 'model', 'config.json')) && fs.existsSync(path.join(DEMO, 'metrics.json'));
 
 describe.skipIf(!have)('discovery on the demo', () => {
   it('discover --demo --json: K* clamping removes refusal, controls do not', async () => {
