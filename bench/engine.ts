@@ -207,6 +207,9 @@ async function child(args: Args): Promise<void> {
   }
   const model = createModel(config, weights);
   out.weight_bytes = model.weightBytes();
+  // Weights held once: RSS growth from building the model over its float32 weight bytes (wasm's heap
+  // never shrinks, so the peak RSS below also carries the largest batch's activations).
+  out.load_rss_growth_over_weights = round((process.memoryUsage().rss - rssBefore) / model.weightBytes());
   log(`${name}: model built (${(model.weightBytes() / 2 ** 20).toFixed(0)} MiB of float32 weights)`);
 
   let s = 12345;
@@ -233,27 +236,23 @@ async function child(args: Args): Promise<void> {
   out.forward = { ms: round(fMs), gflops: round(shape.forwardFlops() / fMs / 1e6), tokens_per_s: round((tokens / fMs) * 1e3) };
   process.stdout.write(JSON.stringify(out) + '\n'); // partial results survive a crash later on
 
-  // Forward + backward to every resid_post, through zero probes added by hooks. A guard hook at every
-  // resid_post turns "the wasm heap cannot hold this batch's recorded activations" into a
-  // MemoryLimitError (instead of heap corruption / Aborted()); then the batch runs as micro-batches.
-  const { memoryGuardHook } = await import('../workers/engine/memory-guard.js');
+  // Forward + backward to every resid_post, through zero probes added by hooks. The recorded forward
+  // must fit the backend's memory (wasm: 3.5 GiB): one sequence is run first to measure what a
+  // sequence's recorded activations take, and the batch is split into micro-batches that fit.
+  // (A guard that throws inside tf.grads would leak the tape's saved tensors: size up front instead.)
+  const { memoryBudget } = await import('../workers/engine/memory-guard.js');
   const points = Array.from({ length: S.nLayers }, (_, l) => hookNames.residPost(l));
+  let peak = 0;
   const fbOnce = async (rows: number[][]) => {
     const n = rows.length;
     const probes = points.map(() => tf.zeros([n, S.seq, S.dModel]));
-    // Room for the logits and their soft-capping (recorded), and the backward's own buffers.
-    const guard = memoryGuardHook(info, 6 * n * S.seq * S.vocabSize * 4 + 256 * 2 ** 20, 'forward+backward');
     try {
       const { value, grads } = tf.valueAndGrads((...xs: tf.Tensor[]) => {
-        const hooks = points.map((point, i) => ({
-          point,
-          fn: (x: tf.Tensor3D) => {
-            guard(x);
-            return tf.add(x, xs[i]!) as tf.Tensor3D;
-          },
-        }));
+        const hooks = points.map((point, i) => ({ point, fn: (x: tf.Tensor3D) => tf.add(x, xs[i]!) as tf.Tensor3D }));
         const o = model.forward({ inputIds: rows }, { hooks });
-        return tf.mean(o.logits!) as tf.Scalar;
+        const m = tf.mean(o.logits!) as tf.Scalar;
+        peak = Math.max(peak, tf.memory().numBytes);
+        return m;
       })(probes);
       const total = tf.addN(grads.map((g) => tf.sum(g)));
       await total.data();
@@ -262,20 +261,23 @@ async function child(args: Args): Promise<void> {
       tf.dispose(probes);
     }
   };
+  const held = tf.memory().numBytes;
+  peak = 0;
+  await fbOnce(ids.slice(0, 1));
+  const perSeq = Math.max(1, peak - held);
+  const budget = memoryBudget(info).totalBytes;
   let micro: number = S.batch;
+  if (budget != null) {
+    // 1.5×: the backward's own buffers come on top of the recorded forward.
+    micro = Math.max(1, Math.min(S.batch, Math.floor((budget - held) / (1.5 * perSeq))));
+    while (S.batch % micro) micro--;
+  }
+  out.recorded_bytes_per_sequence = perSeq;
+  if (micro < S.batch) log(`${name}: recorded forward takes ${(perSeq / 2 ** 20).toFixed(0)} MiB per sequence: micro-batches of ${micro}`);
   const fb: number[] = [];
   for (let r = 0; r < args.reps; r++) {
     const t0 = now();
-    for (;;) {
-      try {
-        for (let i = 0; i < S.batch; i += micro) await fbOnce(ids.slice(i, i + micro));
-        break;
-      } catch (e) {
-        if ((e as Error).name !== 'MemoryLimitError' || micro === 1) throw e;
-        micro = Math.max(1, micro >> 1);
-        log(`${name}: ${(e as Error).message.split(':')[0]}; retrying as micro-batches of ${micro}`);
-      }
-    }
+    for (let i = 0; i < S.batch; i += micro) await fbOnce(ids.slice(i, i + micro));
     fb.push(now() - t0);
     log(`${name}: forward+backward ${(now() - t0).toFixed(0)} ms (micro-batch ${micro})`);
   }
@@ -312,10 +314,10 @@ async function child(args: Args): Promise<void> {
   } as Measured['generate'];
   log(`${name}: decoding step ${med.toFixed(1)} ms`);
 
-  const peak = process.resourceUsage().maxRSS * 1024;
-  out.peak_rss_bytes = peak;
+  const peakRss = process.resourceUsage().maxRSS * 1024;
+  out.peak_rss_bytes = peakRss;
   out.baseline_rss_bytes = rssBefore;
-  out.peak_rss_over_weights = round(peak / model.weightBytes());
+  out.peak_rss_over_weights = round(peakRss / model.weightBytes());
   out.num_tensors_after = (model.dispose(), tf.memory().numTensors);
   out.efficiency = {
     forward: round(out.forward.gflops / out.roofline!.gflops),

@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../workers/engine/backend.js';
-import { batchMatMulStats } from '../../workers/engine/backend/wasm-kernels.js';
+import { batchMatMulOptions, batchMatMulStats } from '../../workers/engine/backend/wasm-kernels.js';
 
 type Arr = Float32Array | Int32Array | Uint8Array;
 
@@ -90,6 +90,8 @@ describe('wasm kernel fixes vs cpu', () => {
 
   it('batched rank-4 matmul (attention scores q·kᵀ and probs·v)', async () => {
     const before = batchMatMulStats.perBatch;
+    const saved = batchMatMulOptions.perBatchMinMacs;
+    batchMatMulOptions.perBatchMinMacs = 0; // small shapes would otherwise stay on the stock loop
     const [B, H, T, D] = [2, 3, 11, 16];
     const [w, c] = await both(() => {
       const q = t([B, H, T, D], 7);
@@ -99,7 +101,15 @@ describe('wasm kernel fixes vs cpu', () => {
       const probs = tf.softmax(scores);
       return [scores, tf.matMul(probs, v), tf.matMul(q, k, true, false)];
     });
+    batchMatMulOptions.perBatchMinMacs = saved;
     for (let i = 0; i < 3; i++) expect(relErr(w[i], c[i])).toBeLessThan(TOL);
+    expect(batchMatMulStats.perBatch).toBeGreaterThan(before);
+  });
+
+  it('batched rank-4 matmul at attention size (per-batch XNNPACK by default)', async () => {
+    const before = batchMatMulStats.perBatch;
+    const [w, c] = await both(() => tf.matMul(t([2, 2, 64, 64], 25), t([2, 2, 48, 64], 26), false, true));
+    expect(relErr(w[0], c[0])).toBeLessThan(TOL);
     expect(batchMatMulStats.perBatch).toBeGreaterThan(before);
   });
 

@@ -15,6 +15,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import './register-gradients.js';
 import { initWasm } from './backend/wasm.js';
 import {
+  hasVulkanLoader,
   installUncapturedErrorHandler,
   probeAdapter,
   webgpuDevice,
@@ -84,7 +85,12 @@ async function tryTensorflow(): Promise<{ info: BackendInfo | null; why?: string
 
 async function tryWebgpu(explicit: boolean, allowSoftware: boolean): Promise<{ info: BackendInfo | null; why?: string }> {
   const adapter = await probeAdapter();
-  if (!adapter) return { info: null, why: 'webgpu: no adapter' };
+  if (!adapter) {
+    return {
+      info: null,
+      why: hasVulkanLoader() ? 'webgpu: no adapter' : 'webgpu: no Vulkan loader (libvulkan.so.1) for Dawn',
+    };
+  }
   if (adapter.software && !explicit && !allowSoftware) {
     return { info: null, why: `webgpu: software adapter (${adapter.description}) skipped, slower than wasm` };
   }

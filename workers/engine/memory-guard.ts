@@ -220,8 +220,10 @@ export function estimateForwardBytes(c: WeightEstimateConfig, tokens: number): n
 /**
  * A hook function (for any hook point, e.g. every `blocks.{l}.hook_resid_post`) that refuses with a
  * MemoryLimitError as soon as the backend holds more than its budget minus `reserveBytes` — turning the
- * wasm heap's silent corruption / `Aborted()` during a large forward (or a forward recorded for
- * gradients) into a clean exception the caller can catch (e.g. to retry in micro-batches).
+ * wasm heap's silent corruption / `Aborted()` during a large forward into a clean exception the caller
+ * can catch (e.g. to retry in micro-batches). Not inside tf.grads / tf.valueAndGrads: tfjs leaks the
+ * tape's saved tensors when the recorded function throws; size gradient batches up front instead
+ * (measure one sequence's recorded bytes, as bench/engine.ts does).
  */
 export function memoryGuardHook(
   backend: BackendInfo | BackendName,

@@ -69,12 +69,19 @@ function transposeLast2(transposeK: Kernel, x: TensorInfo, backend: unknown): Te
 /** Counters for tests and the benchmark: which path each BatchMatMul took. */
 export const batchMatMulStats = { folded: 0, perBatch: 0, stock: 0 };
 
+/**
+ * Tuning: `enabled` false routes everything to the stock kernel (for comparisons); batched products whose
+ * per-batch work is below `perBatchMinMacs` multiply-adds stay on the stock loop, where one call beats
+ * many small XNNPACK calls (e.g. a decoding step's attention: 2 query rows per batch).
+ */
+export const batchMatMulOptions = { enabled: true, perBatchMinMacs: 32768 };
+
 function makeBatchMatMul(stock: Kernel, transposeK: Kernel): Kernel {
   return (args) => {
     const { a, b } = args.inputs as { a: TensorInfo; b: TensorInfo };
     const { transposeA, transposeB } = (args.attrs ?? {}) as { transposeA: boolean; transposeB: boolean };
     const backend = args.backend as WasmBackendLike;
-    if (a.dtype !== 'float32' || b.dtype !== 'float32' || a.shape.length < 2 || b.shape.length < 2) {
+    if (!batchMatMulOptions.enabled || a.dtype !== 'float32' || b.dtype !== 'float32' || a.shape.length < 2 || b.shape.length < 2) {
       batchMatMulStats.stock++;
       return stock(args);
     }
@@ -119,7 +126,7 @@ function makeBatchMatMul(stock: Kernel, transposeK: Kernel): Kernel {
       }
       const sameBatch = batchA === batchB && batchShapeA.length === batchShapeB.length &&
         batchShapeA.every((d, i) => d === batchShapeB[i]);
-      if (!sameBatch && batchA !== 1) {
+      if ((!sameBatch && batchA !== 1) || M * K * N < batchMatMulOptions.perBatchMinMacs) {
         // True broadcasting between different batch shapes: the stock kernel handles it (slowly).
         batchMatMulStats.stock++;
         return stock({ inputs: { a: aT, b: bT }, backend, attrs: noInputs });

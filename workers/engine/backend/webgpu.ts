@@ -4,6 +4,8 @@
  * device errors turned into exceptions (Dawn otherwise only prints them, and results are silently wrong).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 
 /* Minimal WebGPU shapes (this project compiles without @webgpu/types). */
 export interface GpuAdapterInfoLike {
@@ -56,11 +58,25 @@ function nav(): { gpu?: GpuLike } | undefined {
   return (globalThis as { navigator?: { gpu?: GpuLike } }).navigator;
 }
 
+/**
+ * Linux: Dawn needs the Vulkan loader. Without it, loading dawn.node only prints a warning and finds no
+ * adapter; checking first keeps start-up quiet and cheap.
+ */
+export function hasVulkanLoader(): boolean {
+  if (!isNode || process.platform !== 'linux') return true;
+  const dirs = [
+    ...(process.env.LD_LIBRARY_PATH ?? '').split(':').filter(Boolean),
+    '/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib64', '/usr/lib', '/lib/x86_64-linux-gnu',
+    '/lib64', '/usr/local/lib',
+  ];
+  return dirs.some((d) => fs.existsSync(path.join(d, 'libvulkan.so.1')));
+}
+
 /** Makes `navigator.gpu` exist (Node: npm `webgpu`). Must run before the tfjs webgpu backend is imported. */
 export async function ensureNavigatorGpu(): Promise<GpuLike | null> {
   const existing = nav()?.gpu;
   if (existing) return existing;
-  if (!isNode) return null;
+  if (!isNode || !hasVulkanLoader()) return null;
   try {
     const spec = 'webgpu';
     const mod = (await import(/* @vite-ignore */ spec)) as { create(o: string[]): GpuLike; globals: object };
