@@ -12,21 +12,25 @@ const DEMO = process.env.RW_DEMO_DIR ?? path.resolve(import.meta.dirname, '../..
 // metrics.json is the demo builder's last file: a half-built demo is skipped
 const have = fs.existsSync(path.join(DEMO, 'model', 'config.json')) && fs.existsSync(path.join(DEMO, 'metrics.json'));
 
+async function cli(args: string[]): Promise<{ code: number; out: any }> {
+  const lines: string[] = [];
+  const write = process.stdout.write.bind(process.stdout);
+  process.stdout.write = ((s: string) => (lines.push(String(s)), true)) as typeof process.stdout.write;
+  let code: number;
+  try {
+    process.env.RW_DEMO_DIR = DEMO;
+    code = await runDiscoverCommand(args);
+  } finally {
+    process.stdout.write = write;
+  }
+  return { code, out: code === 0 ? JSON.parse(lines.join('').trim().split('\n').at(-1)!) : null };
+}
+
 describe.skipIf(!have)('discovery on the demo', () => {
+  const project = fs.mkdtempSync(path.join(os.tmpdir(), 'rw-demo-'));
   it('discover --demo --json: K* clamping removes refusal, controls do not', async () => {
-    const project = fs.mkdtempSync(path.join(os.tmpdir(), 'rw-demo-'));
-    const lines: string[] = [];
-    const write = process.stdout.write.bind(process.stdout);
-    process.stdout.write = ((s: string) => (lines.push(String(s)), true)) as typeof process.stdout.write;
-    let code: number;
-    try {
-      process.env.RW_DEMO_DIR = DEMO;
-      code = await runDiscoverCommand(['discover', '--demo', '--json', '--quiet', '--project', project]);
-    } finally {
-      process.stdout.write = write;
-    }
+    const { code, out } = await cli(['discover', '--demo', '--json', '--quiet', '--project', project]);
     expect(code).toBe(0);
-    const out = JSON.parse(lines.join('').trim().split('\n').at(-1)!);
     console.log(JSON.stringify(out));
     const r = out.refusal_rate, h = out.harmless_refusal_rate;
     expect(r.base - r.cossim_ap).toBeGreaterThanOrEqual(0.6);
@@ -39,5 +43,18 @@ describe.skipIf(!have)('discovery on the demo', () => {
     const manifest = JSON.parse(fs.readFileSync(path.join(project, 'runs', run, 'manifest.json'), 'utf8'));
     expect(manifest.status).toBe('succeeded');
     expect(manifest.inputs.every((i: { sha256?: string }) => i.sha256)).toBe(true);
+    // resume: the same pipeline in the same project reads every step and batch back
+    const again = await cli(['discover', '--demo', '--json', '--quiet', '--project', project]);
+    expect(again.out.refusal_rate).toEqual(out.refusal_rate);
+    expect(again.out.seconds).toBeLessThan(out.seconds);
+  }, 300_000);
+
+  it('runs under a memory cap of the model + one SAE layer (streamed)', async () => {
+    const p2 = fs.mkdtempSync(path.join(os.tmpdir(), 'rw-demo-cap-'));
+    const { code, out } = await cli(['discover', '--demo', '--json', '--quiet', '--memory-cap', 'one-sae', '--project', p2]);
+    expect(code).toBe(0);
+    expect(out.memory.resident_sae_layers_peak).toBe(1);
+    expect(out.memory.planned_peak_bytes).toBeLessThanOrEqual(out.memory.cap_bytes);
+    expect(out.refusal_rate.base - out.refusal_rate.cossim_ap).toBeGreaterThanOrEqual(0.6);
   }, 300_000);
 });
