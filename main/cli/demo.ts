@@ -1,5 +1,5 @@
 /**
- * `demo eval [--json] [--dir assets/demo] [--split test] [--limit N]` — measures the bundled demo with the
+ * `demo eval [--json] [--dir assets/demo] [--split test] [--limit N per suite] [--sae-seqs N]` — measures the bundled demo with the
  * ordinary loaders (workers/model loadModel, workers/sae loadSae): refusal rates with the substring judge,
  * the refusal-direction ablation and every layer's SAE (FVE, L0, CE recovered). With --json the last
  * line printed is {"harmful_refusal_rate", "harmless_refusal_rate", "adversarial_jailbreak_rate",
@@ -32,7 +32,7 @@ class DemoUsageError extends Error {}
 
 function usage(): string {
   return [
-    'usage: demo eval [--json] [--dir DIR] [--split test|val] [--limit N]',
+    'usage: demo eval [--json] [--dir DIR] [--split test|val] [--limit N] [--sae-seqs N]',
     '       train-sae --model DIR --layer L --suite FILE [--suite FILE...] --out DIR [--split train] [--expansion 8 | --width W] [--steps N] [--l0-coeff X] [--batch N] [--seed S] [--json]',
   ].join('\n');
 }
@@ -143,7 +143,7 @@ async function demoEval(argv: string[]): Promise<number> {
   try {
     ({ values } = parseArgs({
       args: argv,
-      options: { json: { type: 'boolean' }, dir: { type: 'string' }, split: { type: 'string' }, limit: { type: 'string' } },
+      options: { json: { type: 'boolean' }, dir: { type: 'string' }, split: { type: 'string' }, limit: { type: 'string' }, 'sae-seqs': { type: 'string' } },
       strict: true,
     }));
   } catch (e) {
@@ -156,10 +156,13 @@ async function demoEval(argv: string[]): Promise<number> {
   }
   const limit = values.limit ? Number(values.limit) : undefined;
   if (limit !== undefined && !(limit > 0)) throw new DemoUsageError('--limit must be a positive number');
+  const saeSeqs = values['sae-seqs'] ? Number(values['sae-seqs']) : undefined;
+  if (saeSeqs !== undefined && !(saeSeqs > 0)) throw new DemoUsageError('--sae-seqs must be a positive number');
   const json = Boolean(values.json);
   const { metrics, details } = await evaluateDemo(dir, {
     split: values.split ?? 'test',
     limit,
+    saeSeqs,
     log: json ? () => {} : (m) => process.stdout.write(`${m}\n`),
   });
   const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
