@@ -7,6 +7,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { runDiscoverCommand } from '../../main/cli/discover.js';
+import { initBackend } from '../../workers/engine/backend.js';
+import { demoPipeline, runPipelineFile } from '../../workers/refusal/project.js';
+import { writeJsonAtomic } from '../../workers/refusal/runs.js';
+import { quietCtx } from '../../workers/refusal/types.js';
 
 const DEMO = process.env.RW_DEMO_DIR ?? path.resolve(import.meta.dirname, '../../assets/demo');
 // metrics.json is the demo builder's last file: a half-built demo is skipped
@@ -28,6 +32,7 @@ async function cli(args: string[]): Promise<{ code: number; out: any }> {
 
 describe.skipIf(!have)('discovery on the demo', () => {
   const project = fs.mkdtempSync(path.join(os.tmpdir(), 'rw-demo-'));
+  let firstResults: any = null;
   it('discover --demo --json: K* clamping removes refusal, controls do not', async () => {
     const { code, out } = await cli(['discover', '--demo', '--json', '--quiet', '--project', project]);
     expect(code).toBe(0);
@@ -43,10 +48,25 @@ describe.skipIf(!have)('discovery on the demo', () => {
     const manifest = JSON.parse(fs.readFileSync(path.join(project, 'runs', run, 'manifest.json'), 'utf8'));
     expect(manifest.status).toBe('succeeded');
     expect(manifest.inputs.every((i: { sha256?: string }) => i.sha256)).toBe(true);
+    firstResults = JSON.parse(fs.readFileSync(path.join(project, 'runs', run, 'results.json'), 'utf8'));
     // resume: the same pipeline in the same project reads every step and batch back
     const again = await cli(['discover', '--demo', '--json', '--quiet', '--project', project]);
     expect(again.out.refusal_rate).toEqual(out.refusal_rate);
     expect(again.out.seconds).toBeLessThan(out.seconds);
+  }, 300_000);
+
+  it('the literal splice path selects the same features and gives the same rates as the shortcuts', async () => {
+    const p3 = fs.mkdtempSync(path.join(os.tmpdir(), 'rw-demo-lit-'));
+    const file = path.join(p3, 'pipeline.json');
+    writeJsonAtomic(file, demoPipeline(DEMO, { attributionPath: 'literal', clampPath: 'literal', graph: { enabled: false } }));
+    await initBackend();
+    const lit = await runPipelineFile(file, p3, quietCtx());
+    const short = firstResults;
+    expect(lit.results.sets.cossim_ap).toEqual(short.sets.cossim_ap);
+    expect(lit.results.sets.ap).toEqual(short.sets.ap);
+    expect(lit.results.refusal_rate).toEqual(short.refusal_rate);
+    expect(lit.results.harmless_refusal_rate).toEqual(short.harmless_refusal_rate);
+    console.log(`literal ${lit.seconds.toFixed(1)} s (attribution ${lit.results.timings.attribution.toFixed(2)} s) vs shortcut ${short.seconds.toFixed(1)} s (attribution ${short.timings.attribution.toFixed(2)} s)`);
   }, 300_000);
 
   it('runs under a memory cap of the model + one SAE layer (streamed)', async () => {
