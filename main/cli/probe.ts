@@ -1,5 +1,6 @@
 /**
- * `probe --project DIR (--demo | PIPELINE.json) [--json] [--fresh] [--discovery RUN_ID]` (issue 6): dense
+ * `probe --project DIR (--demo | PIPELINE.json) [--json] [--fresh] [--discovery RUN_ID] [--top-k K]
+ * [--random-draws N]` (issue 6): dense
  * vs refusal-feature vs random-feature linear probes with OOD adversarial evaluation, stored as a probe run
  * with its report files. With --demo the bundled demo is used and, when the project has no discovery run
  * on the demo model, discovery runs first (its CosSim+AP global set gives the refusal features). Progress
@@ -11,7 +12,7 @@ import { initBackend, type BackendName } from '../../workers/engine/backend.js';
 import { demoProbePipeline, findDiscoveryRuns, readProbePipeline, runProbeProject } from '../../workers/probes/project.js';
 import { probeCliSummary } from '../../workers/probes/report.js';
 import { runPipelineFile, tempProject } from '../../workers/refusal/project.js';
-import { parseFlags, UsageError } from './args.js';
+import { intFlag, parseFlags, UsageError } from './args.js';
 import { demoPipelinePath } from './discover.js';
 import { cliCtx } from './progress.js';
 
@@ -33,7 +34,12 @@ export async function runProbeCommand(argv: string[]): Promise<number> {
     'run-id': { type: 'string' },
     backend: { type: 'string' },
     quiet: { type: 'boolean' },
+    'random-draws': { type: 'string' },
+    'top-k': { type: 'string' },
   });
+  const overrides: Record<string, number> = {};
+  if (values['random-draws'] !== undefined) overrides.randomDraws = Math.max(1, intFlag(values['random-draws'], 'random-draws'));
+  if (values['top-k'] !== undefined) overrides.refusalTopK = Math.max(1, intFlag(values['top-k'], 'top-k'));
   const pipelineFile = values.pipeline ?? positionals[0];
   if (!values.demo && !pipelineFile) throw new UsageError('probe needs --demo or a probe pipeline file');
   const project = values.project ?? (values.demo ? tempProject() : undefined);
@@ -58,12 +64,13 @@ export async function runProbeCommand(argv: string[]): Promise<number> {
           ctx.log(`discovery run ${discovery} done (${out.seconds.toFixed(1)} s)`);
         }
       }
-      pl = demoProbePipeline(demoDir, discovery);
+      pl = demoProbePipeline(demoDir, discovery, overrides);
       base = demoDir;
     } else {
       pl = readProbePipeline(pipelineFile!);
       base = path.dirname(path.resolve(pipelineFile!));
       if (values.discovery && 'discoveryRun' in pl.refusalFeatures) pl.refusalFeatures.discoveryRun = values.discovery;
+      pl.params = { ...pl.params, ...overrides };
     }
     const out = await runProbeProject(pl, base, project, ctx, { fresh: !!values.fresh, ...(values['run-id'] ? { runId: values['run-id'] } : {}) });
     if (!values.json) {

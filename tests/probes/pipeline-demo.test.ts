@@ -79,9 +79,10 @@ describe.skipIf(!have)('probes on the demo', () => {
     expect(manifest).toMatchObject({ status: 'succeeded', step: 'refusal.probe', seed: 42 });
     expect(manifest.inputs.every((i: { sha256?: string }) => i.sha256)).toBe(true);
     expect(manifest.timings.total).toBeGreaterThan(0);
-    // The refusal set is the discovery run's CosSim+AP global set; the random control has its size and layers.
+    // The refusal set is the top 7 (as the paper) of the discovery run's CosSim+AP global set; the random
+    // control has its size and layers.
     const sets = Object.fromEntries(manifest.featureSets.map((s: { name: string; features: string[] }) => [s.name, s.features]));
-    expect(sets['refusal-features']).toEqual(disc.results.sets.cossim_ap_global!.sets[0]!.map((f) => `L${f.layer}/${f.index}`));
+    expect(sets['refusal-features']).toEqual(disc.results.sets.cossim_ap_global!.sets[0]!.slice(0, 7).map((f) => `L${f.layer}/${f.index}`));
     const layersOf = (xs: string[]) => xs.map((x) => x.split('/')[0]);
     expect(layersOf(sets['random-features'])).toEqual(layersOf(sets['refusal-features']));
     const labels = JSON.parse(fs.readFileSync(path.join(dir, 'labels.json'), 'utf8'));

@@ -45,6 +45,10 @@ export const ProbeParamsSchema = z.object({
   genBatchSize: z.number().int().positive().default(16),
   stopRule: z.enum(['eos+eot', 'eos']).default('eos+eot'),
   actBatchSize: z.number().int().positive().default(16),
+  /** Keep only the first k refusal features (a discovery set is ranked best first; the paper probes 7). */
+  refusalTopK: z.number().int().positive().nullable().default(null),
+  /** Random control draws (each its own probe: random-features, random-features-2, …; seeds randomSeed + k). */
+  randomDraws: z.number().int().positive().default(1),
   /** Seed of the random control set (default: seed + 1). */
   randomSeed: z.number().int().nullable().default(null),
 });

@@ -120,7 +120,8 @@ export function demoProbePipeline(demoDir: string, discoveryRun: string, params:
       oodAdversarial: s('demo-adversarial', 'test'),
     },
     refusalFeatures: { discoveryRun },
-    params: { trainPerClass: 300, valPerClass: 100, testPerGroup: 200, maxNewTokens: 12, genBatchSize: 64, actBatchSize: 32, resamples: 1000, ...params },
+    // The paper probes its 7 refusal features (METHOD §2.13) against 7 random ones: the top 7 of the set.
+    params: { trainPerClass: 300, valPerClass: 100, testPerGroup: 200, refusalTopK: 7, maxNewTokens: 12, genBatchSize: 64, actBatchSize: 32, resamples: 1000, ...params },
   });
 }
 
@@ -241,6 +242,7 @@ export async function runProbeProject(
     refusal = pl.refusalFeatures.features.map(parseFeatureId);
     refusalLabel = 'refusal features (given)';
   }
+  if (params.refusalTopK !== null && refusal.length > params.refusalTopK) refusal = refusal.slice(0, params.refusalTopK);
   const userSets: NamedFeatureSet[] = Object.entries(pl.userSets).map(([name, ids]) => ({ name, label: `user set ${name}`, set: ids.map(parseFeatureId) }));
 
   const runId = opts.runId ?? `probe-${sha256Text(JSON.stringify({ pl, modelDir, saeSpec, refusal })).slice(0, 12)}`;
@@ -322,12 +324,13 @@ export async function runProbeProject(
     run.write('splits.json', { train: splits.train.map((r) => [r.id, r.y]), val: splits.val.map((r) => [r.id, r.y]), test: splits.test.map((r) => [r.id, r.y, r.group]) });
 
     t = performance.now();
-    const random = await randomControlFor(lens, refusal, params.randomSeed ?? params.seed + 1, (l) => saes.meta(l).dSae);
-    const featureSets: NamedFeatureSet[] = [
-      { name: 'refusal-features', label: refusalLabel, set: refusal },
-      { name: 'random-features', label: 'random control, same layers', set: random },
-      ...userSets,
-    ];
+    const randoms: NamedFeatureSet[] = [];
+    for (let k = 0; k < params.randomDraws; k++) {
+      const seed = (params.randomSeed ?? params.seed + 1) + k;
+      const set = await randomControlFor(lens, refusal, seed, (l) => saes.meta(l).dSae);
+      randoms.push({ name: k === 0 ? 'random-features' : `random-features-${k + 1}`, label: `random control, same layers, seed ${seed}`, set });
+    }
+    const featureSets: NamedFeatureSet[] = [{ name: 'refusal-features', label: refusalLabel, set: refusal }, ...randoms, ...userSets];
     const hashed = inputFiles.map((f) => ({ ...f, sha256: sha256File(f.path) }));
     const modelFiles = listFiles(modelDir).map((f) => ({ path: f, sha256: sha256File(f) }));
     const saeFiles = (typeof saeSpec === 'string' ? listFiles(saeSpec) : Object.values(saeSpec).flatMap((p) => listFiles(p))).map((f) => ({ path: f, sha256: sha256File(f) }));
