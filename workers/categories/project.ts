@@ -5,7 +5,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { PromptSuiteSchema } from '../../common/suites/schema.js';
 import { RUN_KIND, RUN_SCHEMA_VERSION } from '../../common/schemas/run.js';
 import { currentBackend } from '../engine/backend.js';
 import { loadModel } from '../model/index.js';
@@ -72,10 +71,8 @@ const resolveFrom = (base: string, p: string) => (path.isAbsolute(p) ? p : path.
 
 /** The suite's filtered prompts with their category (from the suite's items). */
 function categoryItems(base: string, ref: SuiteRef): { items: CategoryItem[]; file: string } {
-  const { prompts, file } = loadSuitePrompts(base, ref);
-  const suite = PromptSuiteSchema.parse(JSON.parse(fs.readFileSync(file, 'utf8')));
-  const cat = new Map(suite.items.map((i) => [i.instruction, i.category]));
-  const items = prompts.filter((p) => cat.get(p)).map((p) => ({ instruction: p, category: cat.get(p)! }));
+  const { items: all, file } = loadSuitePrompts(base, ref);
+  const items = all.filter((i) => i.category).map((i) => ({ instruction: i.instruction, category: i.category! }));
   if (!items.length) throw new Error(`${file}: no prompt has a "category" (the analysis needs categorised prompts)`);
   return { items, file };
 }

@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { currentBackend } from '../engine/backend.js';
 import { loadModel } from '../model/index.js';
 import { SaeSet } from '../sae/set.js';
-import { PromptItemSchema } from '../../common/suites/schema.js';
+import { PromptItemSchema, type PromptItem } from '../../common/suites/schema.js';
 import { seededShuffle } from '../../common/suites/ops.js';
 import { RUN_KIND, RUN_SCHEMA_VERSION } from '../../common/schemas/run.js';
 import { codecFromTokenizer, makeLens, providerFromSaeSet } from './lens.js';
@@ -75,7 +75,7 @@ function resolve(base: string, p: string): string {
   return path.isAbsolute(p) ? p : path.resolve(base, p);
 }
 
-export function loadSuitePrompts(base: string, ref: SuiteRef): { prompts: string[]; file: string } {
+export function loadSuitePrompts(base: string, ref: SuiteRef): { prompts: string[]; items: PromptItem[]; file: string } {
   const r = typeof ref === 'string' ? { path: ref } : ref;
   const file = resolve(base, r.path);
   let raw: unknown;
@@ -94,7 +94,7 @@ export function loadSuitePrompts(base: string, ref: SuiteRef): { prompts: string
   if ('seed' in r && r.seed !== undefined) items = seededShuffle(items, r.seed);
   if ('limit' in r && r.limit) items = items.slice(0, r.limit);
   if (!items.length) throw new Error(`${file}: no prompts left after the split/tag filters`);
-  return { prompts: items.map((i) => i.instruction), file };
+  return { prompts: items.map((i) => i.instruction), items, file };
 }
 
 export function readPipeline(file: string): Pipeline {
@@ -206,7 +206,7 @@ export async function runPipelineFile(
       ...listFiles(modelDir).map((f) => ({ path: f, sha256: sha256File(f) })),
       ...(typeof saeSpec === 'string' ? listFiles(saeSpec) : Object.values(saeSpec).flatMap((p) => listFiles(p))).map((f) => ({ path: f, sha256: sha256File(f) })),
       ...[suites.harmful, suites.harmless, suites.evalHarmless, suites.harmfulTrain]
-        .filter((s): s is { prompts: string[]; file: string } => !!s)
+        .filter((s): s is NonNullable<typeof s> => !!s)
         .map((s) => ({ path: s.file, sha256: sha256File(s.file) })),
       { path: path.resolve(pipelineFile), sha256: sha256File(pipelineFile) },
     ],
