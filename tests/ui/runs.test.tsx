@@ -75,7 +75,7 @@ describe('Runs view', () => {
     const prog = screen.getByTestId('run-progress');
     expect(prog.querySelector('[role=progressbar]')!.getAttribute('aria-valuenow')).toBe('40');
     expect(prog.querySelector('.wb-stage.running')!.textContent).toBe('attribution');
-    expect(prog.querySelectorAll('.wb-stage.done')).toHaveLength(5);
+    expect(prog.querySelectorAll('.wb-stage.done')).toHaveLength(4);
     expect(prog.textContent).toContain('30 s left');
     await act(async () => {
       fireEvent.click(screen.getByTestId('run-cancel'));

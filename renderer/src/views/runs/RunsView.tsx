@@ -220,7 +220,7 @@ export function JobProgress({ job, onCancel }: { job: JobVM; onCancel: () => voi
           </button>
         )}
       </div>
-      <ProgressBar value={job.fraction} label="overall" />
+      <ProgressBar value={job.fraction} label={job.stage ?? 'progress'} testId="run-progress-bar" />
       <ol className="wb-stages">
         {stages.map((s, i) => {
           const state = s.status ?? (job.status === 'done' || i < curIdx ? 'done' : i === curIdx ? 'running' : 'queued');
@@ -234,7 +234,7 @@ export function JobProgress({ job, onCancel }: { job: JobVM; onCancel: () => voi
       </ol>
       {job.error && <ErrorLine error={job.error} />}
       {job.status === 'done' && (
-        <button onClick={() => { selectRun(job.runId); navigate('graph'); }}>
+        <button data-testid="run-open-graph" onClick={() => { selectRun(job.runId); navigate('graph'); }}>
           Open the graph
         </button>
       )}

@@ -18,8 +18,8 @@ export interface ParamSpec {
   group: string;
 }
 
-/** Stages in the order the discovery step reports them. */
-export const DISCOVERY_STAGES = ['backend', 'load', 'direction', 'layer sweep', 'pool', 'attribution', 'selection', 'generate', 'graph'];
+/** Stages in the order the discovery step reports them (ctx.progress stage names; fractions are per stage). */
+export const DISCOVERY_STAGES = ['backend', 'data', 'layer sweep', 'cosine pool', 'attribution', 'actdiff', 'generate', 'graph edges', 'clamp-and-measure'];
 
 export const DISCOVERY_STEP = 'refusal.discover';
 
