@@ -45,7 +45,8 @@ export async function runProbeCommand(argv: string[]): Promise<number> {
   const project = values.project ?? (values.demo ? tempProject() : undefined);
   if (!project) throw new UsageError('missing --project DIR');
   await initBackend(values.backend ? { preference: values.backend as BackendName } : {});
-  const { ctx, dispose } = cliCtx(!!values.quiet);
+  const { ctx: base0, dispose } = cliCtx(!!values.quiet);
+  const ctx = values.quiet ? { ...base0, progress: () => {} } : base0;
   try {
     let pl;
     let base: string;

@@ -12,7 +12,8 @@ import {
   type BehaviourLabel,
   type ProbeSplits,
 } from '../../workers/probes/pipeline.js';
-import { refusalSetFromDiscovery } from '../../workers/probes/project.js';
+import { runProbeCommand } from '../../main/cli/probe.js';
+import { ProbePipelineSchema, refusalSetFromDiscovery } from '../../workers/probes/project.js';
 import { probeCliSummary } from '../../workers/probes/report.js';
 import { quietCtx } from '../../workers/refusal/types.js';
 import { toyLens, useCpu } from '../refusal/helpers.js';
@@ -54,6 +55,23 @@ describe('probe data composition', () => {
     expect(refusalSetFromDiscovery(results)).toEqual([{ layer: 2, index: 5 }]);
     expect(() => refusalSetFromDiscovery(results, 'cossim_ap')).toThrow(/per-sample/);
     expect(() => refusalSetFromDiscovery(results, 'nope')).toThrow(/no "nope"/);
+  });
+});
+
+describe('probe CLI and pipeline files', () => {
+  it('usage errors before any work', async () => {
+    await expect(runProbeCommand([])).rejects.toThrow(/--demo or a probe pipeline file/);
+    await expect(runProbeCommand(['x.json'])).rejects.toThrow(/--project/);
+    await expect(runProbeCommand(['--demo', '--bogus'])).rejects.toThrow(/bogus/);
+  });
+  it('pipeline file defaults and validation', () => {
+    const pl = ProbePipelineSchema.parse({
+      kind: 'refusal-workbench/probe-pipeline', schemaVersion: 1, model: 'm', saes: 's',
+      data: { kind: 'wildjailbreak', tsv: 'w.tsv' }, refusalFeatures: { discoveryRun: 'discover-1' },
+    });
+    expect(pl.refusalFeatures).toEqual({ discoveryRun: 'discover-1', set: 'cossim_ap_global' });
+    expect(ProbeParamsSchema.parse(pl.params)).toMatchObject({ seed: 42, trainPerClass: 2000, valPerClass: 400, testPerGroup: 500, mask: 'default', position: 'last', randomDraws: 1 });
+    expect(() => ProbePipelineSchema.parse({ ...pl, data: { kind: 'suites' } })).toThrow();
   });
 });
 
