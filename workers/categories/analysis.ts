@@ -20,6 +20,8 @@ import { categorySets, type CategorySets, type RankedFeature } from './sets.js';
 export const CategoriesParamsSchema = z.object({
   /** ℓ*: null = the layer sweep picks it (as the main pipeline does). */
   layer: z.number().int().nullable().default(null),
+  /** Layer-sweep candidates: layers below this fraction of the depth (Arditi prunes at 0.8). */
+  sweepMaxLayerFrac: z.number().min(0).max(1).default(0.8),
   k: z.number().int().positive().default(10),
   kStar: z.number().int().positive().default(20),
   steps: z.number().int().positive().default(10),
@@ -127,7 +129,7 @@ export async function analyseCategories(
   ctx.progress('direction', 0);
   const dir = await refusalDirection(lens, { harmful: allHarmful, harmless }, ctx);
   const L = lens.model.config.nLayers;
-  const layer = P.layer ?? (await layerSweep(lens, { directions: dir.directions, prompts: allHarmful, candidates: Array.from({ length: Math.max(1, Math.floor(0.8 * L)) }, (_, l) => l) }, ctx)).bestLayer;
+  const layer = P.layer ?? (await layerSweep(lens, { directions: dir.directions, prompts: allHarmful, candidates: Array.from({ length: Math.max(1, Math.floor(P.sweepMaxLayerFrac * L)) }, (_, l) => l) }, ctx)).bestLayer;
   const direction = dir.directions[layer]!;
   const pool = await cosinePool(lens, { direction, k: P.k, kStar: P.kStar }, ctx);
 

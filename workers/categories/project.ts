@@ -48,7 +48,8 @@ export function demoCategoriesPipeline(demoDir: string): CategoriesPipeline {
       harmful: { path: path.join(demoDir, 'suites', 'demo-harmful.json'), split: 'test' },
       harmless: { path: path.join(demoDir, 'suites', 'demo-harmless.json'), split: 'train', limit: 64 },
     },
-    params: { maxNewTokens: 12 },
+    // The demo has 2 SAE layers: a wider pool than the default 10 per layer, so that categories can differ.
+    params: { maxNewTokens: 12, k: 64, kStar: 16, maxPerCategory: 12, steps: 4, sweepMaxLayerFrac: 1 },
   });
 }
 
