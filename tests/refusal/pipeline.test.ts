@@ -18,12 +18,14 @@ describe('discovery pipeline (toy)', () => {
     };
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rw-disc-'));
     const run = new RunDir(dir);
-    const params = { kStar: 4, k: 3, steps: 2, maxNewTokens: 4, filterHarmless: false, graph: { enabled: true, priorLayers: 2, stopGradient: 'features' as const, clampMeasure: true, samples: 4 } };
+    const params = { kStar: 4, k: 3, steps: 2, maxNewTokens: 4, filterHarmless: false, sideEffects: true, graph: { enabled: true, priorLayers: 2, stopGradient: 'features' as const, clampMeasure: true, samples: 4 } };
     const r1 = await discover(t.lens, suites, params, run, quietCtx());
     expect(Object.keys(r1.results.refusal_rate).sort()).toEqual(['actdiff', 'ap', 'as', 'base', 'cossim', 'cossim_ap', 'random']);
     expect(r1.results.sets.cossim_ap.sets.length).toBe(5);
     expect(r1.results.sets.ap.sets.length).toBe(5);
     expect(r1.graph!.nodes.length).toBe(4);
+    expect(Object.keys(r1.results.ce!).length).toBe(7);
+    expect(r1.results.ce!.base).toBeGreaterThan(0);
     expect(fs.existsSync(path.join(dir, 'steps', 'attribution.json'))).toBe(true);
     // resume: same results from checkpoints
     const r2 = await discover(t.lens, suites, params, run, quietCtx());

@@ -39,7 +39,8 @@ export interface GenerateParams {
   storeKey?: string;
 }
 
-async function conditionHooks(
+/** Hooks of a condition for a batch whose rows are suite samples `rows` (per-sample sets index by row). */
+export async function conditionHooks(
   lens: Lens,
   c: Condition,
   rows: number[],

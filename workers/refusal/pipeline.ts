@@ -7,7 +7,8 @@ import { z } from 'zod';
 import { laIg, type AttributionResult } from './attribution.js';
 import { filterByFirstToken, encodePrompts } from './data.js';
 import { layerSweep, refusalDirection } from './direction.js';
-import { generateUnder, refusalRate, substringJudge, type Condition, type Generation, type RefusalJudge } from './generate.js';
+import { conditionHooks, generateUnder, refusalRate, stopTokens, substringJudge, type Condition, type Generation, type RefusalJudge } from './generate.js';
+import { ceLoss } from './sideeffects.js';
 import { buildGraph, upwardEdgeCount, type FeatureGraph } from './graph.js';
 import { cosinePool } from './pool.js';
 import { inducedRefusalSweep } from './induce.js';
@@ -54,6 +55,8 @@ export const DiscoveryParamsSchema = z.object({
       samples: z.number().int().positive().default(16),
     })
     .default({ enabled: true, priorLayers: 2, stopGradient: 'features', clampMeasure: true, samples: 16 }),
+  /** Side effect: CE of the base model's own harmless rollouts under each method's (global) condition. */
+  sideEffects: z.boolean().default(false),
   /** Induced refusal on the harmless eval prompts: global CosSim+AP set set to each v (empty: skip). */
   induceValues: z.array(z.number()).default([]),
   seed: z.number().int().default(42),
@@ -86,6 +89,8 @@ export interface DiscoveryResults {
   harmless_refusal_rate: Partial<Record<MethodKey, number>>;
   /** From the jailbreak judge (HarmBench-style), when one is configured. */
   jailbreak_rate: Partial<Record<MethodKey, number>> | null;
+  /** CE (nats per label token) of the base model's harmless rollouts under each condition. */
+  ce: Partial<Record<MethodKey, number>> | null;
   graph: { nodes: number; edges: number; upward_edges: number; gradient_edges: number; clamp_edges: number } | null;
   induced: { rows: Array<{ v: number; rate: number }>; actAddRate: number | null } | null;
   judge: string;
@@ -210,6 +215,17 @@ export async function discover(
     if (m === 'as') return { kind: 'ablate', direction: vR, sites: P.ablationSites };
     return { kind: 'clamp', sets: sets.sets[m], edit: { mode: 'multiply', c }, positions: P.clampPositions, path: P.clampPath };
   };
+  const harmlessCondition = (m: MethodKey): Condition => {
+    const hc = condition(m);
+    if (hc.kind !== 'clamp' || hc.sets.kind !== 'local') return hc;
+    const g =
+      m === 'cossim_ap'
+        ? sets.sets.cossim_ap_global
+        : m === 'ap'
+          ? sets.sets.ap_global
+          : { kind: 'global' as const, sets: [dedupe(hc.sets.sets.flat()).slice(0, P.kStar)] };
+    return { ...hc, sets: g };
+  };
   const generations: Record<string, Generation[]> = {};
   const refusal: Partial<Record<MethodKey, number>> = {};
   const harmlessRefusal: Partial<Record<MethodKey, number>> = {};
@@ -227,11 +243,7 @@ export async function discover(
     refusal[m] = (await refusalRate(judge, generations[`${m}-harmful`])).rate;
     if (opts.jailbreakJudge) jailbreak[m] = (await refusalRate(opts.jailbreakJudge, generations[`${m}-harmful`])).rate;
     // harmless side effect: global sets for the per-sample methods (sets are aligned to the harmful suite)
-    let hcond = hc;
-    if (hc.kind === 'clamp' && hc.sets.kind === 'local') {
-      const g = m === 'cossim_ap' ? sets.sets.cossim_ap_global : m === 'ap' ? sets.sets.ap_global : { kind: 'global' as const, sets: [dedupe(hc.sets.sets.flat()).slice(0, P.kStar)] };
-      hcond = { ...hc, sets: g };
-    }
+    const hcond = harmlessCondition(m);
     generations[`${m}-harmless`] = await generateUnder(
       lens,
       { prompts: data.evalHarmless, condition: hcond, maxNewTokens: P.maxNewTokens, batchSize: P.genBatchSize, stopRule: P.stopRule, store, storeKey: `${m}-harmless` },
@@ -241,6 +253,29 @@ export async function discover(
     ctx.log(`${m}: harmful refusal ${refusal[m]!.toFixed(3)}, harmless refusal ${harmlessRefusal[m]!.toFixed(3)}`);
   }
   timings.generate = (performance.now() - t0) / 1000;
+
+  // 6a. side effects: CE over the label tokens (W8) of the base rollouts on the harmless eval prompts
+  let ceRes: Partial<Record<MethodKey, number>> | null = null;
+  if (P.sideEffects && generations['base-harmless']) {
+    ceRes = await step('side-effects', async () => {
+      const stops = new Set(stopTokens(lens, P.stopRule));
+      const items = data.evalHarmless
+        .map((p, i) => {
+          const toks = generations['base-harmless'][i].tokens;
+          const cut = toks.findIndex((t) => stops.has(t));
+          return { context: p.ids, label: cut >= 0 ? toks.slice(0, cut + 1) : toks };
+        })
+        .filter((x) => x.label.length > 0);
+      const out: Partial<Record<MethodKey, number>> = {};
+      for (const m of P.methods) {
+        const cond = harmlessCondition(m);
+        out[m] = (
+          await ceLoss(lens, { items, batchSize: P.genBatchSize, hooks: (rows) => conditionHooks(lens, cond, Array.from({ length: rows }, (_, i) => i)) }, ctx)
+        ).ce;
+      }
+      return out;
+    });
+  }
 
   // 6b. induced refusal (set features to v on harmless prompts) vs activation addition at ℓ*
   let induced: DiscoveryResults['induced'] = null;
@@ -286,6 +321,7 @@ export async function discover(
     refusal_rate: refusal,
     harmless_refusal_rate: harmlessRefusal,
     jailbreak_rate: opts.jailbreakJudge ? jailbreak : null,
+    ce: ceRes,
     graph: graph
       ? {
           nodes: graph.nodes.length,

@@ -125,7 +125,7 @@ export function demoPipeline(demoDir: string, params: Record<string, unknown> = 
       harmless: { path: path.join(demoDir, 'suites', 'demo-harmless.json'), split: 'train', limit: 80, seed: 2 },
       evalHarmless: { path: path.join(demoDir, 'suites', 'demo-harmless.json'), split: 'test', limit: 80, seed: 3 },
     },
-    params: { maxNewTokens: 6, sweepMaxLayerFrac: 1, laBatchSize: 16, genBatchSize: 80, ...params },
+    params: { maxNewTokens: 6, sweepMaxLayerFrac: 1, laBatchSize: 16, genBatchSize: 80, sideEffects: true, ...params },
   });
 }
 
