@@ -1,4 +1,6 @@
 // @vitest-environment jsdom
+import { readFileSync } from 'node:fs';
+import { repoRoot } from '../helpers/fixtures';
 /** Deterministic exports: seeded data → golden SVG / Markdown; SVG parses with one element per node. */
 import { describe, expect, it } from 'vitest';
 import { adaptCategories, adaptGraph, adaptProbeReport, adaptRunResults, type RunManifest } from '../../renderer/src/views/types';
@@ -166,5 +168,22 @@ describe('discovery graph format (workers/refusal/graph.ts)', () => {
     const tagged = withAnnotations(g, { 'L2/5': { label: 'x', notes: '', tags: ['refusal', 'weapons'] } }, cat);
     expect(tagged.nodes[0]).toMatchObject({ role: 'refusal', label: 'x' });
     expect(tagged.nodes[0].tagColor).toMatch(/^#/);
+  });
+});
+
+describe('stored results of a real demo discovery run (tests/ui/fixtures/real-demo)', () => {
+  const read = (f: string) => JSON.parse(readFileSync(`${repoRoot}/tests/ui/fixtures/real-demo/${f}`, 'utf8'));
+  it('graph, rates (with n) and manifest adapt', () => {
+    const m = toViewManifest(read('manifest.json'));
+    const g = adaptGraph(read('graph.json'), m.runId, m);
+    expect(g.nodes.length).toBe(read('results.json').graph.nodes);
+    expect(g.nodes.every((n) => /^L\d+\/\d+$/.test(n.id))).toBe(true);
+    const res = adaptRunResults(read('results.json'), m.runId, m);
+    expect(res.rates.map((r) => r.method)).toEqual(['base', 'cossim_ap', 'cossim', 'actdiff', 'ap', 'as', 'random']);
+    expect(res.rates.every((r) => r.n === 80)).toBe(true);
+    expect(res.harmlessRefusal).toHaveLength(7);
+    const md = reportToMarkdown(runReport(res));
+    expect(md).toContain('| harmful (held out) | base | 100% | 0% | 80 |');
+    expect(md).toContain('| backend | wasm (SIMD, 2 threads) |');
   });
 });

@@ -71,6 +71,7 @@ export function estimateBytes(params: number, dtype: string): number {
 export function fromShellApi(api: ShellApi): ViewApi {
   const readJson = async (p: string): Promise<unknown> => JSON.parse(await api.files.readText({ path: p }));
   let stepsCache: Promise<string[]> | null = null;
+  const inspected = new Map<string, Promise<unknown>>();
   const steps = () => (stepsCache ??= api.jobs.steps().then((s) => s.map((x) => x.name)).catch(() => []));
   const findStep = async (re: RegExp): Promise<string | null> => (await steps()).find((s) => re.test(s)) ?? null;
 
@@ -191,10 +192,27 @@ export function fromShellApi(api: ShellApi): ViewApi {
     async chooseFolder() {
       return null; // no native picker in the API: the view asks for a path
     },
-    async inspectModel(folder) {
+    async inspectModel(folderIn) {
+      let folder = folderIn;
+      if (!folder) {
+        // the project's model source (or the demo's model); nothing to inspect → no job
+        const cur = await api.projects.current().catch(() => null);
+        const src = cur?.project.sources.find((s) => s.type === 'model') ?? cur?.project.sources.find((s) => s.type === 'demo');
+        if (!src) return null;
+        folder = src.type === 'demo' ? `${src.path.replace(/\/$/, '')}/model` : src.path;
+      }
       const step = await findStep(/model\.(inspect|info)|inspect.*model/i);
       if (!step) return null;
-      const r = (await runJob(step, folder ? { folder } : {})) as Record<string, unknown> | null;
+      // one inspection per folder per session: every job leaves a run folder behind
+      let pending = inspected.get(folder);
+      if (!pending) {
+        pending = runJob(step, { folder }).catch((e: unknown) => {
+          inspected.delete(folder!);
+          throw e;
+        });
+        inspected.set(folder, pending);
+      }
+      const r = (await pending) as Record<string, unknown> | null;
       if (!r) return null;
       const params = Number(r.params ?? r.paramCount ?? 0);
       const dtype = String(r.dtype ?? 'float32');

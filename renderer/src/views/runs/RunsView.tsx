@@ -48,7 +48,8 @@ export function RunsView({ api: rawApi }: { api: WorkbenchApi }) {
     return () => clearInterval(t);
   }, [api, job]);
 
-  const runs = runsQ.data ?? [];
+  // inspections (model.inspect …) are jobs too, but not results worth listing
+  const runs = useMemo(() => (runsQ.data ?? []).filter((r) => !/inspect|preflight|^demo\./i.test(r.kind)), [runsQ.data]);
   useEffect(() => {
     if (runs.length) setSelected((s) => s ?? (runs.find((r) => /discover/i.test(r.kind) && r.status === 'done') ?? runs[0]).id);
   }, [runs]);
