@@ -57,6 +57,8 @@ export function providerFromSaeSet(set: SaeSet, opts: { resident?: boolean } = {
     release(sae: Sae) {
       if (!opts.resident) set.drop(sae.meta.layer);
     },
+    // streamed only when layers are not kept resident (a resident layer is cheaper to reuse)
+    decoderChunks: opts.resident ? undefined : (l: number) => set.decoderChunks(l),
   };
   return p;
 }

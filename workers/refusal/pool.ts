@@ -36,9 +36,28 @@ export async function cosinePool(
   let best: Array<{ layer: number; index: number; cos: number }> = [];
   for (const [n, l] of layers.entries()) {
     checkAbort(ctx);
-    const sae = await lens.saes.get(l);
-    const cos = decoderCosines(sae, v);
-    lens.saes.release(sae);
+    let cos: Float32Array;
+    if (lens.saes.decoderChunks) {
+      // S3: stream decoder rows from disk
+      const parts: Array<{ r0: number; c: Float32Array }> = [];
+      let n = 0;
+      for (const ch of lens.saes.decoderChunks(l)) {
+        const t = tf.tidy(() => {
+          const rowNorm = tf.maximum(tf.norm(ch.W_dec, 2, 1), 1e-12);
+          const vn = tf.div(v, tf.maximum(tf.norm(v), 1e-12));
+          return tf.div(tf.squeeze(tf.matMul(ch.W_dec, tf.reshape(vn, [-1, 1])), [1]), rowNorm);
+        });
+        parts.push({ r0: ch.r0, c: Float32Array.from(t.dataSync()) });
+        t.dispose();
+        n = Math.max(n, ch.r0 + ch.rows);
+      }
+      cos = new Float32Array(n);
+      for (const p of parts) cos.set(p.c, p.r0);
+    } else {
+      const sae = await lens.saes.get(l);
+      cos = decoderCosines(sae, v);
+      lens.saes.release(sae);
+    }
     const top = topIdx(cos, Math.max(K, KS));
     pool[l] = top.slice(0, K);
     poolCos[l] = pool[l].map((i) => cos[i]);

@@ -33,6 +33,8 @@ export interface SaeProvider {
   readonly layers: number[];
   get(layer: number): Promise<Sae>;
   release(sae: Sae): void;
+  /** Optional S3 path: decoder rows in chunks straight from disk, without loading the layer. */
+  decoderChunks?(layer: number): Iterable<{ r0: number; rows: number; W_dec: import('@tensorflow/tfjs-core').Tensor2D }>;
 }
 
 /** Chat formatting and tokenisation, as the steps need them. */
