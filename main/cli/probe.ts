@@ -1,6 +1,6 @@
 /**
  * `probe --project DIR (--demo | PIPELINE.json) [--json] [--fresh] [--discovery RUN_ID] [--top-k K]
- * [--random-draws N]` (issue 6): dense
+ * [--random-draws N] [--random-from any|active]` (issue 6): dense
  * vs refusal-feature vs random-feature linear probes with OOD adversarial evaluation, stored as a probe run
  * with its report files. With --demo the bundled demo is used and, when the project has no discovery run
  * on the demo model, discovery runs first (its CosSim+AP global set gives the refusal features). Progress
@@ -36,8 +36,13 @@ export async function runProbeCommand(argv: string[]): Promise<number> {
     quiet: { type: 'boolean' },
     'random-draws': { type: 'string' },
     'top-k': { type: 'string' },
+    'random-from': { type: 'string' },
   });
-  const overrides: Record<string, number> = {};
+  const overrides: Record<string, number | string> = {};
+  if (values['random-from'] !== undefined) {
+    if (values['random-from'] !== 'any' && values['random-from'] !== 'active') throw new UsageError('--random-from must be any or active');
+    overrides.randomFrom = values['random-from'];
+  }
   if (values['random-draws'] !== undefined) overrides.randomDraws = Math.max(1, intFlag(values['random-draws'], 'random-draws'));
   if (values['top-k'] !== undefined) overrides.refusalTopK = Math.max(1, intFlag(values['top-k'], 'top-k'));
   const pipelineFile = values.pipeline ?? positionals[0];

@@ -1,7 +1,7 @@
 /** Probe inputs on the real Gemma-2 port (gemma2-tiny fixture, raw ids): attention masks honoured (W6). */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadModel, type LoadedModel } from '../../workers/model/index.js';
-import { positionWeights, probeActivations, randomFeatureSet, type ProbePosition } from '../../workers/probes/activations.js';
+import { activeFeatures, positionWeights, probeActivations, randomFeatureSet, type ProbePosition } from '../../workers/probes/activations.js';
 import type { FeatureSet } from '../../workers/refusal/types.js';
 import type { Sae } from '../../workers/sae/types.js';
 import { memoryProvider, toySae } from '../refusal/toy.js';
@@ -79,6 +79,20 @@ describe('probe activations with attention masks (W6)', () => {
     expect(maxDiff(batched.dense.get(2)![0]!, alone.dense.get(2)![0]!)).toBeLessThan(1e-5);
   });
 
+  it('active features: exactly those the probe reads as non-zero on enough sequences', async () => {
+    const opts = { padId: lm.model.config.padTokenId, position: 'last' as const, batchSize: 2 };
+    const pool = await activeFeatures(lm.model, memoryProvider(saes), SEQS, [3, 1], { ...opts, minFrac: 0.4, chunk: 3 });
+    expect([...pool.keys()]).toEqual([1, 3]);
+    for (const l of [1, 3]) {
+      const all = Array.from({ length: 40 }, (_, index) => ({ layer: l, index }));
+      const acts = await probeActivations(lm.model, SEQS, { denseLayers: [], featureSets: { all } }, { ...opts, saes: memoryProvider(saes) });
+      const want = all.map((f) => f.index).filter((j) => acts.features.all!.filter((r) => r[j] !== 0).length >= 2);
+      expect(pool.get(l)).toEqual(want);
+      expect(want.length).toBeGreaterThan(0);
+      expect(want.length).toBeLessThan(40);
+    }
+  });
+
   it('rejects positions outside a sequence and features outside the SAE', async () => {
     expect(() => positionWeights([2], 4, { fromEnd: 2 })).toThrow(/outside/);
     await expect(
@@ -100,6 +114,15 @@ describe('random control feature set', () => {
     for (const f of r) expect(like.some((g) => g.layer === f.layer && g.index === f.index)).toBe(false);
     expect(randomFeatureSet(like, () => 65536, 7)).toEqual(r);
     expect(randomFeatureSet(like, () => 65536, 8)).not.toEqual(r);
+  });
+  it('draws from a pool when given (e.g. live features), seeded, excluding the set itself', () => {
+    const pool = (l: number) => (l === 13 ? [5, 9, 11, 20, 48974] : [1, 2, 3, 4]);
+    const r = randomFeatureSet(like, () => 65536, 3, { pool });
+    expect(r.map((f) => f.layer)).toEqual(like.map((f) => f.layer));
+    for (const f of r) expect(pool(f.layer)).toContain(f.index);
+    expect(r.filter((f) => f.layer === 13).every((f) => f.index !== 5 && f.index !== 48974)).toBe(true);
+    expect(randomFeatureSet(like, () => 65536, 3, { pool })).toEqual(r);
+    expect(() => randomFeatureSet(like, () => 65536, 3, { pool: () => [1] })).toThrow(/candidate features/);
   });
   it('small dictionaries: exhausts without repeats, refuses when too small', () => {
     const small: FeatureSet = [{ layer: 0, index: 0 }, { layer: 0, index: 1 }];

@@ -191,9 +191,15 @@ export async function probeActivations(
 
 /**
  * A random control set: the same number of features at the same layers as `like`, indices drawn
- * uniformly without replacement from each layer's dictionary (excluding `like`'s own features), seeded.
+ * uniformly without replacement from each layer's dictionary (or from `pool(layer)`), excluding `like`'s
+ * own features, seeded.
  */
-export function randomFeatureSet(like: FeatureSet, dSae: (layer: number) => number, seed: number): FeatureSet {
+export function randomFeatureSet(
+  like: FeatureSet,
+  dSae: (layer: number) => number,
+  seed: number,
+  opts: { pool?: (layer: number) => readonly number[] } = {},
+): FeatureSet {
   const rnd = mulberry32(seed);
   const perLayer = new Map<number, number>();
   for (const f of like) perLayer.set(f.layer, (perLayer.get(f.layer) ?? 0) + 1);
@@ -201,6 +207,17 @@ export function randomFeatureSet(like: FeatureSet, dSae: (layer: number) => numb
   const picks = new Map<number, number[]>();
   for (const [layer, n] of [...perLayer.entries()].sort((a, b) => a[0] - b[0])) {
     const D = dSae(layer);
+    if (opts.pool) {
+      // Draw from a candidate pool (e.g. features that fire on the training prompts): a seeded shuffle.
+      const cand = [...new Set(opts.pool(layer))].filter((i) => i >= 0 && i < D && !taken.has(`${layer}/${i}`)).sort((a, b) => a - b);
+      if (cand.length < n) throw new Error(`random control: layer ${layer} has ${cand.length} candidate features, need ${n}`);
+      for (let k = cand.length - 1; k > 0; k--) {
+        const j = Math.floor(rnd() * (k + 1));
+        [cand[k], cand[j]] = [cand[j]!, cand[k]!];
+      }
+      picks.set(layer, cand.slice(0, n));
+      continue;
+    }
     const free = D - [...taken].filter((k) => k.startsWith(`${layer}/`)).length;
     if (free < n) throw new Error(`random control: layer ${layer} has ${free} features left, need ${n}`);
     const got: number[] = [];
@@ -220,4 +237,34 @@ export function randomFeatureSet(like: FeatureSet, dSae: (layer: number) => numb
     next.set(f.layer, k + 1);
     return { layer: f.layer, index: picks.get(f.layer)![k]! };
   });
+}
+
+/**
+ * Features that the probe would read as non-zero on at least `minFrac` of the sequences, per layer (for a
+ * random control of live features). One layer at a time, sequences in chunks, so a wide SAE costs one
+ * full-width slice and a chunk of activations at once.
+ */
+export async function activeFeatures(
+  model: CausalLM,
+  saes: SaeProvider,
+  seqs: readonly number[][],
+  layers: readonly number[],
+  opts: ActivationOptions & { minFrac?: number; chunk?: number },
+): Promise<Map<number, number[]>> {
+  const out = new Map<number, number[]>();
+  const chunk = Math.max(1, opts.chunk ?? 256);
+  const need = Math.max(1, Math.ceil((opts.minFrac ?? 0.01) * seqs.length));
+  for (const layer of [...new Set(layers)].sort((a, b) => a - b)) {
+    const sae = await saes.get(layer);
+    const D = sae.meta.dSae;
+    saes.release(sae);
+    const all: FeatureSet = Array.from({ length: D }, (_, index) => ({ layer, index }));
+    const counts = new Uint32Array(D);
+    for (let i = 0; i < seqs.length; i += chunk) {
+      const acts = await probeActivations(model, seqs.slice(i, i + chunk), { denseLayers: [], featureSets: { all } }, { ...opts, saes });
+      for (const row of acts.features.all!) for (let j = 0; j < D; j++) if (row[j]! !== 0) counts[j]!++;
+    }
+    out.set(layer, [...counts.keys()].filter((j) => counts[j]! >= need));
+  }
+  return out;
 }

@@ -14,7 +14,7 @@ import type { Judge } from '../eval/judges/types.js';
 import { generateUnder, type BatchStore, type Generation } from '../refusal/generate.js';
 import { checkAbort, type FeatureSet, type Lens, type StepCtx } from '../refusal/types.js';
 import { formatFeatureId } from '../sae/features.js';
-import { probeActivations, randomFeatureSet, type ProbePosition } from './activations.js';
+import { activeFeatures, probeActivations, randomFeatureSet, type ProbePosition } from './activations.js';
 import { behaviouralLabels, buildProbeSets } from './data.js';
 import type { ProbeManifest, ProbeRunResult } from './report.js';
 import { runProbes, type ProbeInput } from './run.js';
@@ -49,6 +49,9 @@ export const ProbeParamsSchema = z.object({
   refusalTopK: z.number().int().positive().nullable().default(null),
   /** Random control draws (each its own probe: random-features, random-features-2, …; seeds randomSeed + k). */
   randomDraws: z.number().int().positive().default(1),
+  /** Random features from the whole dictionary ('any', the paper) or from those that fire (non-zero at the
+   *  probe position) on ≥ 1% of the training prompts ('active': a control that cannot fail by being silent). */
+  randomFrom: z.enum(['any', 'active']).default('any'),
   /** Seed of the random control set (default: seed + 1). */
   randomSeed: z.number().int().nullable().default(null),
 });
@@ -186,7 +189,13 @@ function positionText(p: ProbePosition): string {
 }
 
 /** The random control for a set: same size and layers, seeded; dSae read from headers when given. */
-export async function randomControlFor(lens: Lens, like: FeatureSet, seed: number, dSae?: (layer: number) => number): Promise<FeatureSet> {
+export async function randomControlFor(
+  lens: Lens,
+  like: FeatureSet,
+  seed: number,
+  dSae?: (layer: number) => number,
+  pool?: ReadonlyMap<number, readonly number[]>,
+): Promise<FeatureSet> {
   const sizes = new Map<number, number>();
   for (const l of new Set(like.map((f) => f.layer))) {
     if (dSae) sizes.set(l, dSae(l));
@@ -196,7 +205,18 @@ export async function randomControlFor(lens: Lens, like: FeatureSet, seed: numbe
       lens.saes.release(sae);
     }
   }
-  return randomFeatureSet(like, (l) => sizes.get(l)!, seed);
+  return randomFeatureSet(like, (l) => sizes.get(l)!, seed, pool ? { pool: (l) => pool.get(l) ?? [] } : {});
+}
+
+/** Per layer of `like`, the features that fire on ≥ 1% of the training prompts (randomFrom 'active'). */
+export async function activeFeaturePool(lens: Lens, train: readonly ProbeRow[], like: FeatureSet, params: ProbeParams, ctx: StepCtx): Promise<Map<number, number[]>> {
+  return activeFeatures(
+    lens.model,
+    lens.saes,
+    train.map((r) => lens.codec.encodePrompt(r.instruction)),
+    [...new Set(like.map((f) => f.layer))],
+    { padId: lens.model.config.padTokenId, batchSize: params.actBatchSize, position: params.position, skipPrefix: lens.codec.skipPrefix, mask: params.mask, signal: ctx.signal, minFrac: 0.01 },
+  );
 }
 
 export interface ProbeRunInfo {

@@ -24,6 +24,7 @@ import type { FeatureSet, StepCtx } from '../refusal/types.js';
 import { parseFeatureId } from '../sae/features.js';
 import { SaeSet } from '../sae/set.js';
 import {
+  activeFeaturePool,
   balancedRows,
   composeOod,
   labelByBehaviour,
@@ -324,11 +325,12 @@ export async function runProbeProject(
     run.write('splits.json', { train: splits.train.map((r) => [r.id, r.y]), val: splits.val.map((r) => [r.id, r.y]), test: splits.test.map((r) => [r.id, r.y, r.group]) });
 
     t = performance.now();
+    const pool = params.randomFrom === 'active' ? await activeFeaturePool(lens, splits.train, refusal, params, ctx) : undefined;
     const randoms: NamedFeatureSet[] = [];
     for (let k = 0; k < params.randomDraws; k++) {
       const seed = (params.randomSeed ?? params.seed + 1) + k;
-      const set = await randomControlFor(lens, refusal, seed, (l) => saes.meta(l).dSae);
-      randoms.push({ name: k === 0 ? 'random-features' : `random-features-${k + 1}`, label: `random control, same layers, seed ${seed}`, set });
+      const set = await randomControlFor(lens, refusal, seed, (l) => saes.meta(l).dSae, pool);
+      randoms.push({ name: k === 0 ? 'random-features' : `random-features-${k + 1}`, label: `random control, same layers${pool ? ', active features' : ''}, seed ${seed}`, set });
     }
     const featureSets: NamedFeatureSet[] = [{ name: 'refusal-features', label: refusalLabel, set: refusal }, ...randoms, ...userSets];
     const hashed = inputFiles.map((f) => ({ ...f, sha256: sha256File(f.path) }));
