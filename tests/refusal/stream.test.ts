@@ -25,7 +25,7 @@ describe('S3 streaming', () => {
       s.dispose();
     }
     const v = Float32Array.from({ length: 16 }, (_, i) => Math.sin(i + 1));
-    const results = [];
+    const results: Awaited<ReturnType<typeof cosinePool>>[] = [];
     for (const resident of [true, false]) {
       const set = SaeSet.open(root);
       const provider = providerFromSaeSet(set, { resident });
