@@ -187,3 +187,38 @@ describe('stored results of a real demo discovery run (tests/ui/fixtures/real-de
     expect(md).toContain('| backend | wasm (SIMD, 2 threads) |');
   });
 });
+
+describe('categories and probe report formats (workers/categories, workers/probes)', () => {
+  it('categories results.json → matrix from each K* with scores, interventions with n, transfer', () => {
+    const rate = (rate: number, n: number) => ({ rate, refused: Math.round(rate * n), n });
+    const raw = {
+      kind: 'refusal-workbench/categories-results',
+      categories: ['a', 'b'],
+      sets: { categories: ['a', 'b'], common: [{ layer: 3, index: 1, score: 0.9 }], specific: { a: [{ layer: 1, index: 2, score: 0.5 }], b: [] }, jaccard: [[1, 0.5], [0.5, 1]] },
+      rows: [
+        { category: 'a', n: 10, kStar: [{ layer: 3, index: 1, score: 0.9 }, { layer: 1, index: 2, score: 0.5 }], refusal: { base: rate(1, 10), specific: rate(0.3, 10), common: rate(0.2, 10), union: rate(0.1, 10) } },
+        { category: 'b', n: 8, kStar: [{ layer: 3, index: 1, score: 0.7 }], refusal: { base: rate(1, 8), specific: rate(0.9, 8), common: rate(0.25, 8), union: rate(0.125, 8) } },
+      ],
+      transfer: { a: { b: rate(0.5, 8) } },
+      refusal_rate: { base: 1, specific: 0.6, common: 0.22, union: 0.11, transfer_mean: 0.5 },
+      common_drop_when_specific_clamped: 0.4,
+    };
+    const c = adaptCategories(raw, 'categories-x');
+    expect(c.common).toEqual(['L3/1']);
+    expect(c.specific).toEqual({ a: ['L1/2'], b: [] });
+    expect(c.matrix).toEqual({ a: { 'L3/1': 0.9, 'L1/2': 0.5 }, b: { 'L3/1': 0.7 } });
+    expect(c.interventions.filter((i) => i.category === 'a')).toHaveLength(5);
+    expect(c.interventions.find((i) => i.condition === 'transfer')).toEqual({ condition: 'transfer', category: 'a', target: 'b', refusalRate: 0.5, n: 8 });
+    expect(c.commonDropWhenSpecificClamped).toBe(0.4);
+  });
+
+  it('probe-report.json per_group objects and group names', () => {
+    const r = adaptProbeReport({
+      kind: 'probe-run',
+      manifest: { runId: 'p', groupNames: { '0': 'adversarial', '1': 'vanilla' } },
+      probes: [{ name: 'dense', features: 'resid_post', layer: 2, l2: 1, val_acc: 0.9, ood_acc: 0.6, ood_acc_ci: [0.5, 0.7], auroc: 0.7, f1: 0.6, balanced_acc: 0.6, per_group: { '0': { acc: 0.4, n: 10, lo: 0.2, hi: 0.6 }, '1': { acc: 0.9, n: 10, lo: 0.8, hi: 1 } }, per_layer: [{ layer: 0, l2: 1, val_acc: 0.8, ood_acc: 0.5, ood_acc_ci: [0.4, 0.6] }] }],
+    });
+    expect(r.probes[0].perGroup).toEqual({ adversarial: 0.4, vanilla: 0.9 });
+    expect(r.probes[0].perLayer).toEqual([{ layer: 0, valAcc: 0.8, oodAcc: 0.5, valCi: undefined, oodCi: [0.4, 0.6] }]);
+  });
+});

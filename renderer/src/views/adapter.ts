@@ -248,7 +248,8 @@ export function fromShellApi(api: ShellApi): ViewApi {
     },
     async getRunResults(runId) {
       const f = await findOutput(/(results|rates|summary|metrics)[^/]*\.json$/i, runId);
-      if (!f) return null;
+      // categories and probe runs have their own views
+      if (!f || /categor|probe/i.test(f.m.step)) return null;
       return adaptRunResults(await readJson(f.path), f.m.id, toViewManifest(f.m));
     },
     async startRun(kind, params) {
@@ -289,7 +290,7 @@ export function fromShellApi(api: ShellApi): ViewApi {
     },
 
     async getGraph(runId) {
-      const f = await findOutput(/graph[^/]*\.json$/i, runId);
+      const f = (await findOutput(/(^|\/)graph\.json$/i, runId)) ?? (await findOutput(/graph(?!\.neuronpedia)[^/]*\.json$/i, runId));
       if (!f) return null;
       return adaptGraph(await readJson(f.path), f.m.id, toViewManifest(f.m));
     },
@@ -303,7 +304,12 @@ export function fromShellApi(api: ShellApi): ViewApi {
         const map = (all.features ?? all) as Record<string, Partial<FeatureDetailVM>>;
         detail = map[key] ?? null;
       }
-      const g = await findOutput(/graph[^/]*\.json$/i);
+      if (!detail) {
+        // computed on demand by a worker step when one is registered (cosine, contexts, logit lens, histogram)
+        const step = await findStep(/feature.*(detail|inspect|page)/i);
+        if (step) detail = ((await runJob(step, { layer: ref.layer, index: ref.index, ...(ref.saeId ? { saeId: ref.saeId } : {}) }).catch(() => null)) ?? null) as Partial<FeatureDetailVM> | null;
+      }
+      const g = (await findOutput(/(^|\/)graph\.json$/i)) ?? (await findOutput(/graph(?!\.neuronpedia)[^/]*\.json$/i));
       const node = g ? adaptGraph(await readJson(g.path), g.m.id).nodes.find((n) => n.id === key) : undefined;
       if (!detail && !node) return null;
       return {
@@ -338,12 +344,12 @@ export function fromShellApi(api: ShellApi): ViewApi {
     },
 
     async getProbeReport(runId) {
-      const f = await findOutput(/probe[^/]*\.json$/i, runId);
+      const f = (await findOutput(/(^|\/)probe-report\.json$/i, runId)) ?? (await findOutput(/probe[^/]*\.json$/i, runId));
       if (!f) return null;
       return adaptProbeReport(await readJson(f.path), f.m.id, toViewManifest(f.m));
     },
     async getCategories(runId) {
-      const f = await findOutput(/categor[^/]*\.json$/i, runId);
+      const f = (await findOutput(/categor[^/]*\.json$/i, runId)) ?? (await findOutput(/(^|\/)results\.json$/i, runId, /categor/i));
       if (!f) return null;
       return adaptCategories(await readJson(f.path), f.m.id, toViewManifest(f.m));
     },

@@ -409,7 +409,18 @@ export function adaptGraph(raw: unknown, runId = 'run', manifest?: RunManifest):
   return { runId, nodes, edges, manifest: manifest ?? (r.manifest as RunManifest) ?? { runId } };
 }
 
-/** Probe report JSON (snake_case as the CLI prints it) → ProbeReportVM. */
+/** per_group: `{g: acc}` or `{g: {acc, n, lo, hi}}`; keys renamed by the report's groupNames. */
+function perGroup(v: unknown, names?: Record<string, string>): Record<string, number> | undefined {
+  if (!v || typeof v !== 'object') return undefined;
+  const out: Record<string, number> = {};
+  for (const [g, x] of Object.entries(v as Json)) {
+    const acc = typeof x === 'number' ? x : x && typeof x === 'object' ? (x as Json).acc : undefined;
+    if (typeof acc === 'number') out[names?.[g] ?? g] = acc;
+  }
+  return Object.keys(out).length ? out : undefined;
+}
+
+/** Probe report JSON (probe-report.json, or the CLI's snake_case summary) → ProbeReportVM. */
 export function adaptProbeReport(raw: unknown, runId = 'probes', manifest?: RunManifest): ProbeReportVM {
   const r = (raw ?? {}) as Json;
   const list = Array.isArray(r.probes) ? (r.probes as Json[]) : [];
@@ -425,7 +436,7 @@ export function adaptProbeReport(raw: unknown, runId = 'probes', manifest?: RunM
     balancedAcc: typeof (p.balanced_acc ?? p.balancedAcc) === 'number' ? num(p.balanced_acc ?? p.balancedAcc) : undefined,
     auroc: num(p.auroc),
     f1: typeof p.f1 === 'number' ? p.f1 : undefined,
-    perGroup: (p.per_group ?? p.perGroup) as Record<string, number> | undefined,
+    perGroup: perGroup(p.per_group ?? p.perGroup, ((r.manifest ?? {}) as Json).groupNames as Record<string, string> | undefined),
     perLayer: Array.isArray(p.per_layer ?? p.perLayer)
       ? ((p.per_layer ?? p.perLayer) as Json[]).map((q) => ({
           layer: num(q.layer),
@@ -493,15 +504,24 @@ export function adaptRunResults(raw: unknown, runId: string, manifest?: RunManif
  */
 export function adaptCategories(raw: unknown, runId = 'categories', manifest?: RunManifest): CategoriesVM {
   const r = (raw ?? {}) as Json;
+  const sets = (r.sets ?? {}) as Json;
   const pairKey = (p: unknown): string =>
     Array.isArray(p) ? featureKey({ layer: num(p[0]), index: num(p[1]) }) : typeof p === 'string' ? p : featureKey(p as FeatureRef);
   const categories = Array.isArray(r.categories) ? (r.categories as unknown[]).map((c) => String(c)) : [];
-  const common = Array.isArray(r.common) ? (r.common as unknown[]).map(pairKey) : [];
+  const commonRaw = Array.isArray(r.common) ? r.common : Array.isArray(sets.common) ? sets.common : [];
+  const common = (commonRaw as unknown[]).map(pairKey);
   const specific: Record<string, string[]> = {};
-  for (const [c, list] of Object.entries((r.specific ?? {}) as Json)) specific[c] = Array.isArray(list) ? list.map(pairKey) : [];
+  for (const [c, list] of Object.entries((r.specific ?? sets.specific ?? {}) as Json)) specific[c] = Array.isArray(list) ? list.map(pairKey) : [];
+  const rows = Array.isArray(r.rows) ? (r.rows as Json[]) : [];
   let matrix: Record<string, Record<string, number>> = {};
   if (r.matrix && typeof r.matrix === 'object') matrix = r.matrix as Record<string, Record<string, number>>;
-  else {
+  else if (rows.some((row) => Array.isArray(row.kStar))) {
+    // each category's K* with its selection score (mean attribution)
+    for (const row of rows) {
+      const m: Record<string, number> = (matrix[str(row.category)] = {});
+      for (const f of (row.kStar as Json[]) ?? []) m[pairKey(f)] = num(f.score, 1);
+    }
+  } else {
     for (const c of categories) {
       matrix[c] = {};
       for (const k of common) matrix[c][k] = 1;
@@ -518,9 +538,22 @@ export function adaptCategories(raw: unknown, runId = 'categories', manifest?: R
         refusalRate: num(i.refusal_rate ?? i.refusalRate),
         n: num(i.n),
       });
+  } else if (rows.length) {
+    for (const row of rows) {
+      for (const [condition, rate] of Object.entries((row.refusal ?? {}) as Json)) {
+        const x = (rate ?? {}) as Json;
+        interventions.push({ condition, category: str(row.category), refusalRate: num(x.rate), n: num(x.n) });
+      }
+    }
+    for (const [a, byB] of Object.entries((r.transfer ?? {}) as Json))
+      for (const [b, rate] of Object.entries((byB ?? {}) as Json)) {
+        const x = (rate ?? {}) as Json;
+        interventions.push({ condition: 'transfer', category: a, target: b, refusalRate: num(x.rate), n: num(x.n) });
+      }
   } else if (r.refusal_rate && typeof r.refusal_rate === 'object') {
+    const counts = (r.counts ?? {}) as Json;
     for (const [condition, v] of Object.entries(r.refusal_rate as Json))
-      interventions.push({ condition, category: 'all', refusalRate: num(v), n: num(r.n) });
+      if (typeof v === 'number') interventions.push({ condition, category: 'all', refusalRate: v, n: num(counts[condition] ?? counts[condition.replace(/_mean$/, '')] ?? r.n) });
   }
   return {
     runId,
