@@ -197,7 +197,8 @@ def main():
                        "tokens_per_s": B * len(steps) / total, "step_over_forward": med / f}
     out["peak_rss_bytes"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     out["roofline"] = {"gflops": max(rooflines), "shape": "512x1024 @ 1024x4096", "all": rooflines}
-    out["efficiency"] = {"forward": max(fwd_eff), "backward": max(fb_eff)}
+    out["efficiency"] = {"forward": out["forward"]["gflops"] / max(rooflines),
+                         "backward": out["forward_backward"]["gflops"] / max(rooflines)}
 
     def rnd(o):
         if isinstance(o, dict):
