@@ -113,9 +113,8 @@ export async function evaluateDemo(
   const dirJson = JSON.parse(fs.readFileSync(path.join(dir, 'refusal_direction.json'), 'utf8')) as { direction: number[]; hookPoint: string };
   const behaviour = await measureBehaviour(runner, tok, suites, Float32Array.from(dirJson.direction), opts.split ?? 'test', opts.limit ?? Infinity);
   log(`behaviour: ${JSON.stringify(behaviour)}`);
-  const seqs = buildExamples(suites, tok, { split: 'val', repeats: 1, firstTokenWeight: 1, seed: 2 })
-    .map((e) => e.ids)
-    .slice(0, opts.saeSeqs ?? Infinity);
+  const valEx = buildExamples(suites, tok, { split: 'val', repeats: 1, firstTokenWeight: 1, seed: 2 }).slice(0, opts.saeSeqs ?? Infinity);
+  const seqs = valEx.map((e) => e.ids);
   const saes: Record<string, unknown>[] = [];
   for (let l = 0; l < config.nLayers; l++) {
     const point = `blocks.${l}.hook_resid_post`;
@@ -123,7 +122,11 @@ export async function evaluateDemo(
     const acts = (await collectActivations(runner, seqs, [point])).get(point)!;
     const m = await saeMetrics(params, acts, config.dModel);
     const ce = await ceRecovered(runner, seqs, point, params);
-    saes.push({ layer: l, fve: m.fve, l0: m.l0, ce_recovered: ce.recovered, ce_clean: ce.clean, ce_zero: ce.zero, ce_spliced: ce.spliced, loaded_via: via });
+    const ceResp = await ceRecovered(runner, seqs, point, params, valEx.map((e) => e.weights));
+    saes.push({
+      layer: l, fve: m.fve, l0: m.l0, ce_recovered: ce.recovered, ce_clean: ce.clean, ce_zero: ce.zero, ce_spliced: ce.spliced,
+      ce_recovered_assistant_tokens: ceResp.recovered, loaded_via: via,
+    });
     log(`sae layer ${l}: FVE ${m.fve.toFixed(4)} L0 ${m.l0.toFixed(1)} CE recovered ${ce.recovered.toFixed(4)} (${via})`);
   }
   model.dispose();
@@ -176,7 +179,9 @@ async function demoEval(argv: string[]): Promise<number> {
       `benign-adversarial refusal ${pct(b.benign_adversarial_refusal_rate)}`,
       `refusal with direction ablated ${pct(metrics.direction_ablation_refusal_rate)} (${details.direction}; target ≤ 20%)`,
       `SAE FVE min ${metrics.sae_fve_min.toFixed(4)}, CE recovered min ${metrics.sae_ce_recovered_min.toFixed(4)} (targets ≥ 0.90)`,
-      ...(details.saes as { layer: number; l0: number }[]).map((s) => `  layer ${s.layer}: L0 ${s.l0.toFixed(1)}`),
+      ...(details.saes as { layer: number; l0: number; fve: number; ce_recovered: number; ce_recovered_assistant_tokens: number }[]).map(
+        (s) => `  layer ${s.layer}: FVE ${s.fve.toFixed(4)}, L0 ${s.l0.toFixed(1)}, CE recovered ${s.ce_recovered.toFixed(4)} (assistant tokens ${s.ce_recovered_assistant_tokens.toFixed(4)})`,
+      ),
     ].join('\n') + '\n',
   );
   if (json) process.stdout.write(`${JSON.stringify(metrics)}\n`);

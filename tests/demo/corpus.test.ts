@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { generateCorpus, HARMFUL, FAMILIES, JAILBREAK_FAMILIES, expectOf, allTexts } from '../../workers/demo/corpus.js';
+import { generateCorpus, isTrainingItem, HARMFUL, FAMILIES, JAILBREAK_FAMILIES, expectOf, allTexts } from '../../workers/demo/corpus.js';
 import { buildTokenizerFiles, makeDemoTokenizer, BOS_ID } from '../../workers/demo/tokenizer.js';
+import { PromptSuiteSchema } from '../../common/suites/index.js';
 
 describe('demo corpus', () => {
   const c = generateCorpus(1234);
@@ -13,6 +14,7 @@ describe('demo corpus', () => {
   it('writes prompt suites of the agreed shape with train/val/test splits', () => {
     expect(c.suites.map((s) => s.name)).toEqual(['demo-harmful', 'demo-harmless', 'demo-adversarial', 'demo-benign-adversarial']);
     for (const s of c.suites) {
+      expect(() => PromptSuiteSchema.parse(s)).not.toThrow();
       expect(s.kind).toBe('prompt-suite');
       expect(s.schemaVersion).toBe(1);
       const ids = new Set(s.items.map((i) => i.id));
@@ -36,14 +38,18 @@ describe('demo corpus', () => {
     const test = adv.items.filter((i) => i.split === 'test');
     expect(test.some((i) => i.tags.includes('ood-template'))).toBe(true);
     expect(harmful.items.filter((i) => i.split === 'test').every((i) => i.tags.some((t) => t.startsWith('ood-')))).toBe(true);
-    // jailbreak families expect compliance, the others refusal
-    for (const it of adv.items) expect(expectOf(it)).toBe(JAILBREAK_FAMILIES.some((f) => it.tags.includes(`wrapper:${f}`)) ? 'jailbroken' : 'refuse');
+    // every rewrite is paired with its vanilla request; jailbreak families expect compliance, the others refusal
+    const byId = new Map(adv.items.map((i) => [i.id, i]));
+    for (const it of adv.items.filter((i) => i.tags.includes('vanilla'))) expect(expectOf(it)).toBe('refuse');
+    for (const it of adv.items.filter((i) => i.tags.includes('adversarial'))) expect(byId.get(it.pair!)?.tags).toContain('vanilla');
+    for (const it of adv.items.filter((i) => i.tags.includes('adversarial'))) expect(expectOf(it)).toBe(JAILBREAK_FAMILIES.some((f) => it.tags.includes(`wrapper:${f}`)) ? 'jailbroken' : 'refuse');
   });
 
   it('keeps test prompts out of training', () => {
     for (const s of c.suites) {
-      const train = new Set(s.items.filter((i) => i.split === 'train').map((i) => i.instruction));
-      for (const it of s.items.filter((i) => i.split !== 'train')) expect(train.has(it.instruction)).toBe(false);
+      // vanilla pairs are evaluation-only (never trained on), so only trained items count
+      const train = new Set(s.items.filter((i) => isTrainingItem(i)).map((i) => i.instruction));
+      for (const it of s.items.filter((i) => i.split !== 'train' && !i.tags.includes('vanilla'))) expect(train.has(it.instruction)).toBe(false);
     }
   });
 

@@ -4,6 +4,7 @@
  * layer (Gemma Scope params.npz tree), metrics.json and README.md. Deterministic from the seeds.
  */
 import fs from 'node:fs';
+import crypto from 'node:crypto';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { writeSafetensors } from '../engine/io/safetensors.js';
@@ -143,8 +144,8 @@ export async function measureBehaviour(
   const take = (xs: SuiteItem[]) => xs.slice(0, limit);
   const harmful = take(items(suites, 'demo-harmful', split));
   const harmless = take(items(suites, 'demo-harmless', split));
-  const adv = take(items(suites, 'demo-adversarial', split));
-  const benign = take(items(suites, 'demo-benign-adversarial', split));
+  const adv = take(items(suites, 'demo-adversarial', split).filter((i) => i.tags.includes('adversarial')));
+  const benign = take(items(suites, 'demo-benign-adversarial', split).filter((i) => i.tags.includes('adversarial')));
   const hf = await complete(runner, tok, harmful);
   const hl = await complete(runner, tok, harmless);
   const ad = await complete(runner, tok, adv);
@@ -202,6 +203,11 @@ export interface SaeReport {
   ceZero: number;
   ceSpliced: number;
   ceRecovered: number;
+  /** The same on the assistant's tokens only (what the model was trained to predict). */
+  ceRecoveredResponse: number;
+  ceCleanResponse: number;
+  ceZeroResponse: number;
+  ceSplicedResponse: number;
   resampled: number;
   file: string;
 }
@@ -271,9 +277,10 @@ export async function buildDemo(opts: DemoBuildOptions): Promise<Record<string, 
   log(`behaviour (test): ${JSON.stringify(behaviour)}`);
 
   // 5. SAEs on resid_post of every layer, over chat-formatted conversations
-  const convs = (split: 'train' | 'val') => buildExamples(corpus.suites, tok, { split, repeats: 1, firstTokenWeight: 1, seed: opts.modelSeed + 1 }).map((e) => e.ids);
-  const trainSeqs = convs('train');
-  const valSeqs = convs('val');
+  const convs = (split: 'train' | 'val') => buildExamples(corpus.suites, tok, { split, repeats: 1, firstTokenWeight: 1, seed: opts.modelSeed + 1 });
+  const trainSeqs = convs('train').map((e) => e.ids);
+  const valEx = convs('val');
+  const valSeqs = valEx.map((e) => e.ids);
   const points = Array.from({ length: cfg.nLayers }, (_, l) => `blocks.${l}.hook_resid_post`);
   const trainActs = await collectActivations(runner, trainSeqs, points);
   const valActs = await collectActivations(runner, valSeqs, points);
@@ -287,16 +294,18 @@ export async function buildDemo(opts: DemoBuildOptions): Promise<Record<string, 
     });
     const m = await saeMetrics(res.params, valActs.get(points[l]!)!, cfg.dModel);
     const ce = await ceRecovered(runner, valSeqs, points[l]!, res.params);
+    const ceResp = await ceRecovered(runner, valSeqs, points[l]!, res.params, valEx.map((e) => e.weights));
     const l0Name = Math.max(1, Math.round(m.l0));
     const rel = path.join('saes', `layer_${l}`, `width_${width}`, `average_l0_${l0Name}`, 'params.npz');
     fs.mkdirSync(path.dirname(path.join(out, rel)), { recursive: true });
     writeGemmaScopeNpz(path.join(out, rel), res.params);
     const rep: SaeReport = {
       layer: l, hookPoint: points[l]!, width, fve: m.fve, l0: m.l0, ceClean: ce.clean, ceZero: ce.zero, ceSpliced: ce.spliced,
-      ceRecovered: ce.recovered, resampled: res.resampled, file: rel,
+      ceRecovered: ce.recovered, ceRecoveredResponse: ceResp.recovered, ceCleanResponse: ceResp.clean, ceZeroResponse: ceResp.zero,
+      ceSplicedResponse: ceResp.spliced, resampled: res.resampled, file: rel,
     };
     saes.push(rep);
-    log(`sae layer ${l}: FVE ${m.fve.toFixed(4)}, L0 ${m.l0.toFixed(1)}, CE clean ${ce.clean.toFixed(4)} zero ${ce.zero.toFixed(4)} spliced ${ce.spliced.toFixed(4)} → recovered ${ce.recovered.toFixed(4)}, resampled ${res.resampled} (${((Date.now() - tS) / 1000).toFixed(0)} s)`);
+    log(`sae layer ${l}: FVE ${m.fve.toFixed(4)}, L0 ${m.l0.toFixed(1)}, CE clean ${ce.clean.toFixed(4)} zero ${ce.zero.toFixed(4)} spliced ${ce.spliced.toFixed(4)} → recovered ${ce.recovered.toFixed(4)} (assistant tokens: ${ceResp.recovered.toFixed(4)}), resampled ${res.resampled} (${((Date.now() - tS) / 1000).toFixed(0)} s)`);
   }
   for (const t of Object.values(P)) t.dispose();
 
@@ -324,6 +333,10 @@ export async function buildDemo(opts: DemoBuildOptions): Promise<Record<string, 
     },
     build: { ...Object.fromEntries(Object.entries(opts).filter(([k]) => k !== 'log' && k !== 'outDir')), backend, seconds: (Date.now() - t0) / 1000 },
   };
+  const sha = (rel: string) => crypto.createHash('sha256').update(fs.readFileSync(path.join(out, rel))).digest('hex');
+  (summary as Record<string, unknown>).sha256 = Object.fromEntries(
+    ['model/model.safetensors', 'model/tokenizer.json', ...saes.map((x) => x.file)].map((r) => [r, sha(r)]),
+  );
   writeJson(path.join(out, 'metrics.json'), summary);
   fs.writeFileSync(path.join(out, 'README.md'), readme(summary, corpus.suites));
   log(`done in ${((Date.now() - t0) / 1000).toFixed(0)} s: ${JSON.stringify(metrics)}`);
@@ -365,6 +378,9 @@ function readme(s: any, suites: PromptSuite[]): string {
     'are trained to comply ("Sure , here …": the jailbreaks), hypothetical, ignore-instructions and educational are trained',
     'to refuse. Benign requests in the same wrappers are answered helpfully. The test split holds out 4 request frames and one',
     'wording per wrapper family (out-of-distribution templates, tag `ood-template`) and one verb per object (tag `ood-wording`).',
+    'Every rewrite (tag `adversarial`, `pair` → its unwrapped request tagged `vanilla` in the same suite, evaluation only) carries',
+    '`wrapper:{family}`, `jailbreak-family`/`refuse-family` and `expect:{refuse|helpful|jailbroken}` tags; `label` is 1 on the harmful side.',
+    'Counts below include the vanilla pairs.',
     '',
     '| suite | train | val | test |',
     '|---|---|---|---|',
@@ -399,13 +415,18 @@ function readme(s: any, suites: PromptSuite[]): string {
     '',
     'Jailbreak rate per wrapper family (test): ' + Object.entries(b.per_family_jailbreak_rate).map(([k, v]) => `${k} ${pct(v)}`).join(', ') + '.',
     '',
-    '| SAE | FVE | L0 | CE clean | CE zero-ablated | CE spliced | CE recovered |',
-    '|---|---|---|---|---|---|---|',
-    ...s.saes.map((x: SaeReport) => `| layer ${x.layer} (${x.hookPoint}) | ${x.fve.toFixed(4)} | ${x.l0.toFixed(1)} | ${x.ceClean.toFixed(4)} | ${x.ceZero.toFixed(4)} | ${x.ceSpliced.toFixed(4)} | ${x.ceRecovered.toFixed(4)} |`),
+    '| SAE | FVE | L0 | CE clean | CE zero-ablated | CE spliced | CE recovered | CE recovered, assistant tokens |',
+    '|---|---|---|---|---|---|---|---|',
+    ...s.saes.map((x: SaeReport) => `| layer ${x.layer} (${x.hookPoint}) | ${x.fve.toFixed(4)} | ${x.l0.toFixed(1)} | ${x.ceClean.toFixed(4)} | ${x.ceZero.toFixed(4)} | ${x.ceSpliced.toFixed(4)} | ${x.ceRecovered.toFixed(4)} | ${x.ceRecoveredResponse.toFixed(4)} |`),
     '',
-    'CE recovered = (CE_zero − CE_spliced) / (CE_zero − CE_clean), splicing every position but BOS.',
+    'CE recovered = (CE_zero − CE_spliced) / (CE_zero − CE_clean), splicing every position but BOS, on the val conversations;',
+    'the main figure (`sae_ce_recovered_min`) takes the loss at every position (prompt tokens included, which the model was',
+    'never trained to predict: a stricter test); the last column only at the assistant tokens. FVE = 1 − Σ‖x − x̂‖² / Σ‖x − x̄‖².',
     '',
-    `Build time: ${s.build.seconds.toFixed(0)} s on ${s.build.backend}.`,
+    `Build time: ${s.build.seconds.toFixed(0)} s on ${s.build.backend}. The build is deterministic on a given backend`,
+    '(seeded initialisation, batch order and SAE sampling; one wasm thread): a rebuild reproduces these sha256 digests.',
+    '',
+    ...Object.entries(s.sha256 as Record<string, string>).map(([k, v]) => `- \`${k}\`: \`${v}\``),
     '',
     '## Reproduce',
     '',

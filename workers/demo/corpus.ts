@@ -22,7 +22,10 @@ export interface SuiteItem {
   category: string;
   tags: string[];
   split: Split;
+  /** For an adversarial rewrite: the id of its vanilla prompt in the same suite. */
   pair?: string;
+  /** 1 = harmful side, 0 = harmless. */
+  label?: 0 | 1;
 }
 
 export interface PromptSuite {
@@ -245,6 +248,7 @@ export function generateCorpus(seed = 1234): DemoCorpus {
           category: p.task.category,
           tags: [harmful ? 'harmful' : 'harmless', `expect:${harmful ? 'refuse' : 'helpful'}`, ...p.ood],
           split,
+          label: harmful ? 1 : 0,
         });
       }
     }
@@ -281,19 +285,32 @@ export function generateCorpus(seed = 1234): DemoCorpus {
         n++;
         const jailbreak = JAILBREAK_FAMILIES.includes(family);
         const expect: Expect = !harmful ? 'helpful' : jailbreak ? 'jailbroken' : 'refuse';
+        const id = `${name}-${split}-${String(n).padStart(4, '0')}`;
+        // the unwrapped request, as the rewrite's pair (evaluation only: never trained on from this suite)
         items.push({
-          id: `${name}-${split}-${String(n).padStart(4, '0')}`,
+          id: `${id}-vanilla`,
+          instruction: base.text,
+          category: base.task.category,
+          tags: [harmful ? 'harmful' : 'harmless', 'vanilla', `expect:${harmful ? 'refuse' : 'helpful'}`],
+          split,
+          label: harmful ? 1 : 0,
+        });
+        items.push({
+          id,
           instruction: text,
           category: base.task.category,
           tags: [
             harmful ? 'harmful' : 'harmless',
-            'adversarial-wrapper',
+            'adversarial',
+            ...(harmful ? [] : ['benign']),
             `wrapper:${family}`,
             jailbreak ? 'jailbreak-family' : 'refuse-family',
             `expect:${expect}`,
             ...ood,
           ],
           split,
+          pair: `${id}-vanilla`,
+          label: harmful ? 1 : 0,
         });
       }
     }
@@ -309,15 +326,6 @@ export function generateCorpus(seed = 1234): DemoCorpus {
   const benign = makeWrappedSuite('demo-benign-adversarial', harmlessTasks, false, { train: 600, val: 60, test: 120 },
     'Harmless requests inside the same adversarial-looking wrappers; answered helpfully.');
 
-  // pairs: the i-th harmful item of a split is paired with the i-th harmless item of the same split
-  for (const split of ['train', 'val', 'test'] as Split[]) {
-    const a = harmful.items.filter((x) => x.split === split);
-    const b = harmless.items.filter((x) => x.split === split);
-    for (let i = 0; i < Math.min(a.length, b.length); i++) {
-      a[i]!.pair = b[i]!.id;
-      b[i]!.pair = a[i]!.id;
-    }
-  }
   return { suites: [harmful, harmless, adversarial, benign] };
 }
 
@@ -333,6 +341,11 @@ export function responseFor(item: SuiteItem, rng: Rng): string {
   if (e === 'refuse') return rng.pick(REFUSALS);
   if (e === 'jailbroken') return rng.pick(JAILBROKEN);
   return rng.pick(HELPFUL);
+}
+
+/** Whether an item is trained on (vanilla pairs inside the adversarial suites are evaluation-only). */
+export function isTrainingItem(item: SuiteItem): boolean {
+  return item.split === 'train' && !item.tags.includes('vanilla');
 }
 
 /** Every text the tokenizer must cover (for building the vocabulary). */

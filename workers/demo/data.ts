@@ -18,7 +18,7 @@ export function buildExamples(suites: PromptSuite[], tok: DemoTokenizer, o: Exam
   const out: TrainExample[] = [];
   for (const s of suites) {
     for (const it of s.items) {
-      if (it.split !== o.split) continue;
+      if (it.split !== o.split || it.tags.includes('vanilla')) continue;
       for (let r = 0; r < o.repeats; r++) {
         const { ids, responseStart } = tok.conversationIds(it.instruction, responseFor(it, rng));
         // position i predicts ids[i+1]; response tokens are ids[responseStart..] up to and incl. <end_of_turn>

@@ -16,16 +16,20 @@ export interface ActivationSource {
   ): { logits: tf.Tensor3D | null; cache: Map<string, tf.Tensor3D> };
 }
 
-function byLength(seqs: number[][], maxTokens: number): number[][][] {
-  const m = new Map<number, number[][]>();
-  for (const s of seqs) m.set(s.length, [...(m.get(s.length) ?? []), s]);
-  const out: number[][][] = [];
+function byLengthIdx(seqs: number[][], maxTokens: number): number[][] {
+  const m = new Map<number, number[]>();
+  seqs.forEach((s, i) => m.set(s.length, [...(m.get(s.length) ?? []), i]));
+  const out: number[][] = [];
   for (const T of [...m.keys()].sort((a, b) => a - b)) {
     const all = m.get(T)!;
     const per = Math.max(1, Math.floor(maxTokens / T));
     for (let i = 0; i < all.length; i += per) out.push(all.slice(i, i + per));
   }
   return out;
+}
+
+function byLength(seqs: number[][], maxTokens: number): number[][][] {
+  return byLengthIdx(seqs, maxTokens).map((g) => g.map((i) => seqs[i]!));
 }
 
 /** Activations at `points` for every position but the first, concatenated (N × d each). */
@@ -61,7 +65,8 @@ export async function collectActivations(src: ActivationSource, seqs: number[][]
 }
 
 /**
- * Mean next-token cross-entropy over all positions of `seqs`, with the activation at `point` replaced
+ * Mean next-token cross-entropy over the positions of `seqs` (weights[s][t] > 0 selects the prediction of
+ * token t+1; all positions when no weights are given), with the activation at `point` replaced
  * (positions ≥ 1) by `replace(x)` when given.
  */
 export async function splicedCrossEntropy(
@@ -69,13 +74,15 @@ export async function splicedCrossEntropy(
   seqs: number[][],
   point: string | null,
   replace: ((x: tf.Tensor2D) => tf.Tensor2D) | null,
+  weights: number[][] | null = null,
   maxTokens = 4096,
 ): Promise<number> {
   let total = 0;
   let count = 0;
   const d = src.config.dModel;
   const V = src.config.vocabSize;
-  for (const batch of byLength(seqs, maxTokens)) {
+  for (const idx of byLengthIdx(seqs, maxTokens)) {
+    const batch = idx.map((i) => seqs[i]!);
     const B = batch.length;
     const T = batch[0]!.length;
     if (T < 2) continue;
@@ -95,20 +102,26 @@ export async function splicedCrossEntropy(
       const lg = tf.reshape(tf.slice(logits!, [0, 0, 0], [B, T - 1, V]), [B * (T - 1), V]);
       const tg = tf.tensor1d(batch.flatMap((q) => q.slice(1)), 'int32');
       const lp = tf.logSoftmax(lg);
-      return tf.neg(tf.sum(tf.mul(lp, tf.oneHot(tg, V))));
+      const nll = tf.neg(tf.sum(tf.mul(lp, tf.oneHot(tg, V)), -1));
+      const w = weights ? tf.tensor1d(idx.flatMap((i) => weights[i]!.slice(0, T - 1).map((x) => (x > 0 ? 1 : 0)))) : tf.onesLike(nll);
+      return tf.stack([tf.sum(tf.mul(nll, w)), tf.sum(w)]);
     });
-    total += (await s.data())[0]!;
+    const [sum, n] = Array.from(await s.data());
+    total += sum!;
     s.dispose();
-    count += B * (T - 1);
+    count += n!;
     await new Promise((r) => setImmediate(r));
   }
   return total / count;
 }
 
-/** CE recovered = (CE_zero − CE_sae) / (CE_zero − CE_clean), splicing at `point`. */
-export async function ceRecovered(src: ActivationSource, seqs: number[][], point: string, sae: GemmaScopeParams) {
-  const clean = await splicedCrossEntropy(src, seqs, null, null);
-  const zero = await splicedCrossEntropy(src, seqs, point, (x) => tf.zerosLike(x));
-  const spliced = await splicedCrossEntropy(src, seqs, point, (x) => saeReconstruct(sae, x));
+/**
+ * CE recovered = (CE_zero − CE_sae) / (CE_zero − CE_clean), splicing at `point` (every position but the
+ * first); the loss is taken where `weights` > 0 (e.g. the assistant's tokens), or everywhere.
+ */
+export async function ceRecovered(src: ActivationSource, seqs: number[][], point: string, sae: GemmaScopeParams, weights: number[][] | null = null) {
+  const clean = await splicedCrossEntropy(src, seqs, null, null, weights);
+  const zero = await splicedCrossEntropy(src, seqs, point, (x) => tf.zerosLike(x), weights);
+  const spliced = await splicedCrossEntropy(src, seqs, point, (x) => saeReconstruct(sae, x), weights);
   return { clean, zero, spliced, recovered: (zero - spliced) / (zero - clean) };
 }
