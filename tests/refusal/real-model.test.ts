@@ -1,5 +1,6 @@
 /** The steps on the real Gemma-2 port (the tiny HF fixture) with random JumpReLU SAEs at every layer. */
 import { describe, expect, it, beforeAll } from 'vitest';
+import * as tf from '@tensorflow/tfjs-core';
 import { loadModel } from '../../workers/model/index.js';
 import { laIg } from '../../workers/refusal/attribution.js';
 import { refusalDirection } from '../../workers/refusal/direction.js';
@@ -31,7 +32,9 @@ describe('refusal steps on the gemma2-tiny fixture', () => {
     const dir = (await refusalDirection(lens, { harmful: H, harmless: S })).directions[2];
     const { pool } = await cosinePool(lens, { direction: dir, k: 8, kStar: 6 }, quietCtx());
     const base = { prompts: H, direction: dir, steps: 3, pool, batchSize: 4, fullWidth: true };
+    const n0 = tf.memory().numTensors;
     const a = await laIg(lens, { ...base, path: 'shortcut' }, quietCtx());
+    expect(tf.memory().numTensors).toBe(n0);
     const b = await laIg(lens, { ...base, path: 'literal' }, quietCtx());
     for (let s = 0; s < H.length; s++) for (let l = 0; l < L; l++)
       expect(relErr(a.samples[s].poolAttr[l], b.samples[s].poolAttr[l])).toBeLessThan(1e-4);
@@ -41,6 +44,7 @@ describe('refusal steps on the gemma2-tiny fixture', () => {
     const g1 = await generateUnder(lens, { prompts: H, condition: cond('sparse'), maxNewTokens: 6 }, quietCtx());
     const g2 = await generateUnder(lens, { prompts: H, condition: cond('literal'), maxNewTokens: 6 }, quietCtx());
     expect(g1.map((g) => g.tokens)).toEqual(g2.map((g) => g.tokens));
+    expect(tf.memory().numTensors).toBe(n0);
     model.dispose();
     saes.forEach((s) => s.dispose());
   }, 120_000);

@@ -122,7 +122,9 @@ export function toyModel(opts: { seed?: number; vocab?: number; d?: number; laye
         const next = tf.tidy(() => {
           const o = run({ inputIds: ids, attentionMask: mask }, { hooks: opts.hooks }, P, s === 0 ? -1 : s - 1);
           const T = ids[0].length;
-          return tf.argMax(tf.squeeze(tf.slice(o.logits!, [0, T - 1, 0], [B, 1, V]), [1]), -1);
+          const am = tf.argMax(tf.squeeze(tf.slice(o.logits!, [0, T - 1, 0], [B, 1, V]), [1]), -1);
+          o.logits!.dispose();
+          return am;
         });
         const nx = Array.from(next.dataSync());
         next.dispose();

@@ -101,6 +101,7 @@ export async function layerSweep(
         const r = lens.model.forward(batch, { hooks: abl.hooks });
         const V = r.logits!.shape[2];
         const last = tf.reshape(tf.slice(r.logits!, [0, batch.T - 1, 0], [ch.length, 1, V]), [ch.length, V]);
+        r.logits!.dispose();
         return [tf.argMax(last, -1), tf.reshape(tf.slice(tf.softmax(last), [0, I], [ch.length, 1]), [ch.length])];
       });
       const a = am.dataSync();

@@ -44,6 +44,7 @@ export async function ceLoss(
         const r = lens.model.forward(batch, { hooks: h.hooks });
         const V = r.logits!.shape[2];
         const lp = tf.logSoftmax(tf.reshape(r.logits!, [B * T, V]));
+        r.logits!.dispose();
         const oh = tf.oneHot(tf.tensor1d(target.flat(), 'int32'), V);
         const nll = tf.neg(tf.sum(tf.mul(lp, oh), 1));
         const m = tf.tensor1d(mask.flat());
