@@ -176,8 +176,9 @@ export function GraphView({ api: rawApi }: { api: WorkbenchApi }) {
     });
     cyRef.current = cy;
     setCyGen((g) => g + 1);
-    cy.on('mouseover tap', 'node', (e) => setFocused(e.target.id()));
-    cy.on('dbltap', 'node', (e) => navigate('features', { f: e.target.id() }));
+    // hover shows the details; click opens the feature page
+    cy.on('mouseover', 'node', (e) => setFocused(e.target.id()));
+    cy.on('tap', 'node', (e) => navigate('features', { f: e.target.id() }));
     cy.on('tap', (e) => {
       if (e.target === cy) setFocused(null);
     });
@@ -434,7 +435,7 @@ export function GraphView({ api: rawApi }: { api: WorkbenchApi }) {
           )}
         </div>
         <aside className="wb-side" data-testid="graph-side-panel">
-          <p className="wb-muted">Hover or click a node for details; double-click (or click here) opens its feature page.</p>
+          <p className="wb-muted">Hover a node for details; click opens its feature page.</p>
           <h3>Features by |attribution|</h3>
           <ol className="wb-node-list">
             {ranked.map((n) => (
