@@ -66,6 +66,11 @@ describe.skipIf(!have)('discovery on the demo', () => {
     expect(lit.results.sets.ap).toEqual(short.sets.ap);
     expect(lit.results.refusal_rate).toEqual(short.refusal_rate);
     expect(lit.results.harmless_refusal_rate).toEqual(short.harmless_refusal_rate);
+    // token for token
+    const gens = (dir: string) => JSON.parse(fs.readFileSync(path.join(dir, 'generations.json'), 'utf8'));
+    const shortGens = gens(path.join(project, 'runs', fs.readdirSync(path.join(project, 'runs'))[0]));
+    const litGens = gens(lit.runDir);
+    for (const k of Object.keys(litGens)) expect(litGens[k].map((g: { tokens: number[] }) => g.tokens)).toEqual(shortGens[k].map((g: { tokens: number[] }) => g.tokens));
     console.log(`literal ${lit.seconds.toFixed(1)} s (attribution ${lit.results.timings.attribution.toFixed(2)} s) vs shortcut ${short.seconds.toFixed(1)} s (attribution ${short.timings.attribution.toFixed(2)} s)`);
   }, 300_000);
 
