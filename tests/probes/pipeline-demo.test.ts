@@ -1,6 +1,6 @@
 /**
- * Issue 6 acceptance on the bundled demo (assets/demo, or RW_DEMO_DIR): `probe --demo --json` reusing a
- * discovery run in the project (a short one: base + CosSim+AP, no graph, to keep the test quick). Dense
+ * Issue 6 acceptance on the bundled demo (assets/demo, or RW_DEMO_DIR): `probe --demo --json` on an empty
+ * project (discovery runs first), then again (discovery and labels reused, same figures). Dense
  * (best layer), refusal-feature and random-feature probes are all reported with OOD accuracy and
  * intervals; the random probe is near chance; the report files are written and re-load. Skipped while
  * the demo has not been built.
@@ -12,9 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { runProbeCommand } from '../../main/cli/probe.js';
 import { initBackend } from '../../workers/engine/backend.js';
 import { readProbeReport } from '../../workers/probes/report-files.js';
-import { demoPipeline, runPipelineFile } from '../../workers/refusal/project.js';
-import { writeJsonAtomic } from '../../workers/refusal/runs.js';
-import { quietCtx } from '../../workers/refusal/types.js';
+import type { DiscoveryResults } from '../../workers/refusal/pipeline.js';
 
 const DEMO = process.env.RW_DEMO_DIR ?? path.resolve(import.meta.dirname, '../../assets/demo');
 const have = fs.existsSync(path.join(DEMO, 'model', 'model.safetensors')) && fs.existsSync(path.join(DEMO, 'saes')) && fs.existsSync(path.join(DEMO, 'suites', 'demo-adversarial.json'));
@@ -23,25 +21,26 @@ describe.skipIf(!have)('probes on the demo', () => {
   it('probe --demo --json: dense (best layer), refusal-feature and random-feature probes with OOD intervals; report files re-load', async () => {
     await initBackend();
     const project = fs.mkdtempSync(path.join(os.tmpdir(), 'rw-probe-demo-'));
-    // A quick discovery run on the demo model (the CLI reuses it instead of running the full pipeline).
-    const plFile = path.join(project, 'quick-discovery.json');
-    writeJsonAtomic(plFile, demoPipeline(DEMO, { methods: ['base', 'cossim_ap'], graph: { enabled: false, priorLayers: 2, stopGradient: 'features', clampMeasure: false, samples: 4 } }));
-    const disc = await runPipelineFile(plFile, project, quietCtx());
-    const lines: string[] = [];
-    const write = process.stdout.write.bind(process.stdout);
-    process.stdout.write = ((s: string) => (lines.push(String(s)), true)) as typeof process.stdout.write;
-    let code: number;
-    const prev = process.env.RW_DEMO_DIR;
-    try {
-      process.env.RW_DEMO_DIR = DEMO;
-      code = await runProbeCommand(['--demo', '--json', '--quiet', '--project', project]);
-    } finally {
-      process.stdout.write = write;
-      if (prev === undefined) delete process.env.RW_DEMO_DIR;
-      else process.env.RW_DEMO_DIR = prev;
-    }
+    const cli = async (): Promise<{ code: number; last: string }> => {
+      const lines: string[] = [];
+      const write = process.stdout.write.bind(process.stdout);
+      process.stdout.write = ((s: string) => (lines.push(String(s)), true)) as typeof process.stdout.write;
+      const prev = process.env.RW_DEMO_DIR;
+      try {
+        process.env.RW_DEMO_DIR = DEMO;
+        const code = await runProbeCommand(['--demo', '--json', '--quiet', '--project', project]);
+        return { code, last: lines.join('').trim().split('\n').at(-1)! };
+      } finally {
+        process.stdout.write = write;
+        if (prev === undefined) delete process.env.RW_DEMO_DIR;
+        else process.env.RW_DEMO_DIR = prev;
+      }
+    };
+    // An empty project: discovery runs first, then the probes.
+    const first = await cli();
+    const code = first.code;
     expect(code).toBe(0);
-    const out = JSON.parse(lines.join('').trim().split('\n').at(-1)!);
+    const out = JSON.parse(first.last);
     console.log(JSON.stringify(out));
     const byName = Object.fromEntries(out.probes.map((p: { name: string }) => [p.name, p]));
     expect(Object.keys(byName)).toEqual(['dense', 'refusal-features', 'random-features']);
@@ -79,6 +78,14 @@ describe.skipIf(!have)('probes on the demo', () => {
     expect(manifest).toMatchObject({ status: 'succeeded', step: 'refusal.probe', seed: 42 });
     expect(manifest.inputs.every((i: { sha256?: string }) => i.sha256)).toBe(true);
     expect(manifest.timings.total).toBeGreaterThan(0);
+    // Run again: the discovery run and the probe run's behavioural labels are reused; same figures.
+    const second = await cli();
+    expect(second.code).toBe(0);
+    expect(second.last).toBe(first.last);
+    const discRuns = fs.readdirSync(path.join(project, 'runs')).filter((d) => d.startsWith('discover-'));
+    expect(discRuns).toHaveLength(1);
+    expect(fs.readdirSync(path.join(project, 'runs')).filter((d) => d.startsWith('probe-'))).toHaveLength(1);
+    const disc = { results: JSON.parse(fs.readFileSync(path.join(project, 'runs', discRuns[0]!, 'results.json'), 'utf8')) as DiscoveryResults };
     // The refusal set is the top 7 (as the paper) of the discovery run's CosSim+AP global set; the random
     // control has its size and layers.
     const sets = Object.fromEntries(manifest.featureSets.map((s: { name: string; features: string[] }) => [s.name, s.features]));

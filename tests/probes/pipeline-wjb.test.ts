@@ -20,7 +20,9 @@ describe.skipIf(!have)('probe pipeline file: WildJailbreak TSV', () => {
   it('imports the TSV, labels adversarial prompts by behaviour, builds the paper splits and reports', async () => {
     await initBackend();
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rw-probe-wjb-'));
-    const suite = (n: string) => JSON.parse(fs.readFileSync(path.join(DEMO, 'suites', `${n}.json`), 'utf8')).items as { instruction: string }[];
+    // Plain requests and wrapped ones (the adversarial suite may also hold the wrapped requests' vanilla pairs).
+    const suite = (n: string) =>
+      (JSON.parse(fs.readFileSync(path.join(DEMO, 'suites', `${n}.json`), 'utf8')).items as { instruction: string; tags: string[] }[]).filter((i) => !i.tags.includes('vanilla') || n !== 'demo-adversarial');
     const rows = ['vanilla\tadversarial\tdata_type'];
     for (const it of suite('demo-harmful')) rows.push(`${it.instruction}\t\tvanilla_harmful`);
     for (const it of suite('demo-harmless')) rows.push(`${it.instruction}\t\tvanilla_benign`);

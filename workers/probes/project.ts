@@ -118,7 +118,8 @@ export function demoProbePipeline(demoDir: string, discoveryRun: string, params:
       valHarmful: s('demo-harmful', 'val'),
       valHarmless: s('demo-harmless', 'val'),
       oodVanilla: s('demo-harmful', 'test'),
-      oodAdversarial: s('demo-adversarial', 'test'),
+      // The wrapped harmful requests only (the suite may also hold their unwrapped vanilla pairs).
+      oodAdversarial: { ...s('demo-adversarial', 'test'), tags: ['harmful'], excludeTags: ['vanilla'] },
     },
     refusalFeatures: { discoveryRun },
     // The paper probes its 7 refusal features (METHOD §2.13) against 7 random ones: the top 7 of the set.
