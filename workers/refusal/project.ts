@@ -240,7 +240,7 @@ export async function runPipelineFile(
       run.write('graph.json', out.graph);
       run.write(
         'graph.neuronpedia.json',
-        toNeuronpediaGraph(out.graph, { slug: runId, scan: model.config.hfArchitecture, prompt: suites.harmful.prompts[0], promptTokens: [] }),
+        toNeuronpediaGraph(out.graph, { slug: runId, scan: model.config.hfArchitecture, prompt: suites.harmful.prompts[0], promptTokens: tokenizer.tokens(tokenizer.encodeInstruction(suites.harmful.prompts[0])) }),
       );
       outputs.push('graph.json', 'graph.neuronpedia.json');
     }
