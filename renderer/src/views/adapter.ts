@@ -169,12 +169,21 @@ export function fromShellApi(api: ShellApi): ViewApi {
     },
 
     async listSuites() {
-      const files = await api.files.list({ path: 'suites' }).catch(() => []);
+      // suites/ of the project, suite sources, and the demo's bundled suites
+      const cur = await api.projects.current().catch(() => null);
+      const sources = cur?.project.sources ?? [];
+      const paths = new Set<string>();
+      const dirs = ['suites', ...sources.filter((s) => s.type === 'demo').map((s) => `${s.path.replace(/\/$/, '')}/suites`)];
+      for (const d of dirs) {
+        const files = await api.files.list({ path: d }).catch(() => []);
+        for (const f of files) if (f.type === 'file' && f.name.endsWith('.json')) paths.add(f.path);
+      }
+      for (const s of sources) if (s.type === 'suite' && s.path.endsWith('.json') && !/^\/|^[A-Za-z]:/.test(s.path)) paths.add(s.path);
       const out: StoredSuite[] = [];
-      for (const f of files.filter((f) => f.type === 'file' && f.name.endsWith('.json'))) {
+      for (const p of paths) {
         try {
-          const s = (await readJson(f.path)) as PromptSuite;
-          if (s && s.kind === 'prompt-suite') out.push({ id: f.path, suite: s });
+          const s = (await readJson(p)) as PromptSuite;
+          if (s && s.kind === 'prompt-suite') out.push({ id: p, suite: s });
         } catch {
           /* skip unreadable */
         }
@@ -182,7 +191,8 @@ export function fromShellApi(api: ShellApi): ViewApi {
       return out;
     },
     async saveSuite(id, suite) {
-      const p = id ?? `suites/${slug(suite.name)}.json`;
+      // bundled (sources/…) suites are saved as the project's own copy
+      const p = id && !id.startsWith('sources/') ? id : `suites/${slug(suite.name)}.json`;
       await api.files.writeText({ path: p, text: JSON.stringify(suite, null, 2) + '\n' });
       const cur = await api.projects.current();
       if (cur && !cur.project.sources.some((s) => s.path === p)) await api.projects.addSource({ source: { type: 'suite', path: p, label: suite.name } });
