@@ -9,9 +9,10 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { initBackend, type BackendName } from '../../workers/engine/backend.js';
-import { demoProbePipeline, findDiscoveryRuns, readProbePipeline, runProbeProject } from '../../workers/probes/project.js';
+import { demoProbePipeline, findDiscoveryRuns, readProbePipeline, runProbeProject, type ProbeOutcome, type ProbePipeline } from '../../workers/probes/project.js';
 import { probeCliSummary } from '../../workers/probes/report.js';
 import { runPipelineFile, tempProject } from '../../workers/refusal/project.js';
+import type { StepCtx } from '../../workers/refusal/types.js';
 import { intFlag, parseFlags, UsageError } from './args.js';
 import { demoPipelinePath } from './discover.js';
 import { cliCtx } from './progress.js';
@@ -20,6 +21,50 @@ const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 
 function f3(x: number | null): string {
   return x === null ? '—' : x.toFixed(3);
+}
+
+export interface ProbeRunOptions {
+  project: string;
+  /** The bundled demo (RW_DEMO_DIR or assets/demo); otherwise `pipeline` (a probe pipeline file). */
+  demo?: boolean;
+  pipeline?: string;
+  /** Discovery run id for the refusal features (default: the newest on the demo model, else run one). */
+  discovery?: string;
+  fresh?: boolean;
+  runId?: string;
+  /** Probe params over the pipeline's (e.g. {randomDraws: 5}). */
+  overrides?: Record<string, unknown>;
+}
+
+/** The probe run behind the CLI (and usable as a job step): resolves the pipeline, runs discovery first when needed. */
+export async function probeRun(o: ProbeRunOptions, ctx: StepCtx): Promise<ProbeOutcome> {
+  let pl: ProbePipeline;
+  let base: string;
+  if (o.demo) {
+    const demoDir = process.env.RW_DEMO_DIR ?? path.join(REPO, 'assets', 'demo');
+    let discovery = o.discovery;
+    if (!discovery) {
+      const found = findDiscoveryRuns(o.project, { modelDir: path.join(demoDir, 'model') });
+      if (found.length) {
+        discovery = found[0]!.runId;
+        ctx.log(`reusing discovery run ${discovery}`);
+      } else {
+        ctx.log('no discovery run on the demo model in this project: running discovery first');
+        const out = await runPipelineFile(demoPipelinePath(o.project), o.project, ctx);
+        discovery = out.runId;
+        ctx.log(`discovery run ${discovery} done (${out.seconds.toFixed(1)} s)`);
+      }
+    }
+    pl = demoProbePipeline(demoDir, discovery, o.overrides ?? {});
+    base = demoDir;
+  } else {
+    if (!o.pipeline) throw new UsageError('probe needs --demo or a probe pipeline file');
+    pl = readProbePipeline(o.pipeline);
+    base = path.dirname(path.resolve(o.pipeline));
+    if (o.discovery && 'discoveryRun' in pl.refusalFeatures) pl.refusalFeatures.discoveryRun = o.discovery;
+    pl.params = { ...pl.params, ...(o.overrides ?? {}) };
+  }
+  return runProbeProject(pl, base, o.project, ctx, { fresh: !!o.fresh, ...(o.runId ? { runId: o.runId } : {}) });
 }
 
 export async function runProbeCommand(argv: string[]): Promise<number> {
@@ -53,32 +98,10 @@ export async function runProbeCommand(argv: string[]): Promise<number> {
   const { ctx: base0, dispose } = cliCtx(!!values.quiet);
   const ctx = values.quiet ? { ...base0, progress: () => {} } : base0;
   try {
-    let pl;
-    let base: string;
-    if (values.demo) {
-      const demoDir = process.env.RW_DEMO_DIR ?? path.join(REPO, 'assets', 'demo');
-      let discovery = values.discovery;
-      if (!discovery) {
-        const found = findDiscoveryRuns(project, { modelDir: path.join(demoDir, 'model') });
-        if (found.length) {
-          discovery = found[0]!.runId;
-          ctx.log(`reusing discovery run ${discovery}`);
-        } else {
-          ctx.log('no discovery run on the demo model in this project: running discovery first');
-          const out = await runPipelineFile(demoPipelinePath(project), project, ctx);
-          discovery = out.runId;
-          ctx.log(`discovery run ${discovery} done (${out.seconds.toFixed(1)} s)`);
-        }
-      }
-      pl = demoProbePipeline(demoDir, discovery, overrides);
-      base = demoDir;
-    } else {
-      pl = readProbePipeline(pipelineFile!);
-      base = path.dirname(path.resolve(pipelineFile!));
-      if (values.discovery && 'discoveryRun' in pl.refusalFeatures) pl.refusalFeatures.discoveryRun = values.discovery;
-      pl.params = { ...pl.params, ...overrides };
-    }
-    const out = await runProbeProject(pl, base, project, ctx, { fresh: !!values.fresh, ...(values['run-id'] ? { runId: values['run-id'] } : {}) });
+    const out = await probeRun(
+      { project, demo: !!values.demo, pipeline: pipelineFile, discovery: values.discovery, fresh: !!values.fresh, overrides, ...(values['run-id'] ? { runId: values['run-id'] } : {}) },
+      ctx,
+    );
     if (!values.json) {
       process.stdout.write(`probe run ${out.runId} → ${out.runDir} (${out.seconds.toFixed(1)} s)\n`);
       for (const p of out.result.probes) {
