@@ -42,6 +42,7 @@ describe('chat template and tokenizer', () => {
     expect(tok.endOfTurnId).toBe(5);
     // Plain encoding goes through the post-processor, which adds the BOS itself.
     expect(tok.encode('how are you')).toEqual([2, 8, 9, 10]);
+    expect(tok.decode([])).toBe('');
     expect(() => tok.formatChat([{ role: 'system', content: 'x' }])).toThrow(/System role not supported/);
   });
 

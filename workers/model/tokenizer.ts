@@ -81,6 +81,8 @@ export class ChatTokenizer {
   }
 
   decode(ids: number[], opts: { skipSpecialTokens?: boolean } = {}): string {
+    // The library rejects an empty list; a generation that stopped at once decodes to ''.
+    if (ids.length === 0) return '';
     return this.tok.decode(ids, { skip_special_tokens: opts.skipSpecialTokens ?? true });
   }
 
