@@ -6,7 +6,8 @@
  *   --backends wasm,cpu   which backends (default: every available one)
  *   --reps N              timed repetitions per measurement (default 2; best is reported)
  *   --steps N             cached decoding steps timed (default 8)
- *   --cpu-model           also run the model on the pure-JS cpu backend (minutes per forward)
+ *   --slow-models         also run the model on the pure-JS cpu backend and on a software WebGPU
+ *                         adapter (lavapipe): minutes per forward; by default they get the roofline only
  *   --compare-torch       also run bench/torch_ref.py (Debian python3-torch, 2 threads) and print, as the
  *                         last line, {"ratio_vs_torch": {...}, "efficiency": {...}}
  *
@@ -27,12 +28,12 @@ interface Args {
   backends: BackendName[] | null;
   reps: number;
   steps: number;
-  cpuModel: boolean;
+  slowModels: boolean;
   compareTorch: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { child: false, backend: null, backends: null, reps: 2, steps: 8, cpuModel: false, compareTorch: false };
+  const a: Args = { child: false, backend: null, backends: null, reps: 2, steps: 8, slowModels: false, compareTorch: false };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     const v = () => {
@@ -47,7 +48,7 @@ function parseArgs(argv: string[]): Args {
       for (const b of a.backends) if (!isBackendName(b)) throw new Error(`unknown backend ${b} (${BACKEND_ORDER.join(', ')})`);
     } else if (k === '--reps') a.reps = Math.max(1, Number(v()));
     else if (k === '--steps') a.steps = Math.max(2, Number(v()));
-    else if (k === '--cpu-model') a.cpuModel = true;
+    else if (k === '--slow-models') a.slowModels = true;
     else if (k === '--compare-torch') a.compareTorch = true;
     else if (k === '--help' || k === '-h') {
       process.stderr.write(fs.readFileSync(fileURLToPath(import.meta.url), 'utf8').split('*/')[0] + '*/\n');
@@ -117,7 +118,7 @@ async function parent(args: Args): Promise<void> {
     log(`backend ${b}…`);
     const childArgs = [...process.execArgv, fileURLToPath(import.meta.url), '--child', '--backend', b,
       '--reps', String(args.reps), '--steps', String(args.steps)];
-    if (args.cpuModel) childArgs.push('--cpu-model');
+    if (args.slowModels) childArgs.push('--slow-models');
     const r = await run(process.execPath, childArgs, { ...process.env, RW_BACKEND: b });
     results.push((lastJson(r.stdout) as Measured | null) ?? { backend: b, error: `child exited ${r.code}` });
   }
@@ -165,7 +166,7 @@ async function child(args: Args): Promise<void> {
 
   // Roofline: the backend's own large matmul.
   const cpu = name === 'cpu';
-  const m = cpu ? 64 : ROOFLINE.m;
+  const m = cpu || info.adapter?.software ? 64 : ROOFLINE.m;
   const a = tf.randomNormal([m, ROOFLINE.k], 0, 1, 'float32', 1);
   const b = tf.randomNormal([ROOFLINE.k, ROOFLINE.n], 0, 1, 'float32', 2);
   const mmFlops = 2 * m * ROOFLINE.k * ROOFLINE.n;
@@ -183,14 +184,15 @@ async function child(args: Args): Promise<void> {
     return mmFlops / best(times) / 1e6;
   };
   await rooflineNow(1);
-  const rooflines: number[] = [await rooflineNow(cpu ? 1 : args.reps + 1)];
+  const rooflines: number[] = [await rooflineNow(m === 64 ? 1 : args.reps + 1)];
   out.roofline = { gflops: round(rooflines[0]!), shape: `${m}x${ROOFLINE.k} @ ${ROOFLINE.k}x${ROOFLINE.n}` } as Measured['roofline'];
   log(`${name}: matmul ${out.roofline!.gflops} GFLOP/s`);
 
-  if (cpu && !args.cpuModel) {
+  const slow = cpu || (name === 'webgpu' && info.adapter?.software === true);
+  if (slow && !args.slowModels) {
     const est = shape.forwardFlops() / (out.roofline!.gflops * 1e9);
     tf.dispose([a, b]);
-    out.model = `skipped: cpu is a numerical oracle (a forward would take ~${Math.round(est / 60)} min); --cpu-model runs it`;
+    out.model = `skipped: ${cpu ? 'cpu is a numerical oracle' : 'a software WebGPU adapter checks correctness, it is no engine'} (a forward would take ~${Math.round(est / 60)} min); --slow-models runs it`;
     out.peak_rss_bytes = process.resourceUsage().maxRSS * 1024;
     process.stdout.write(JSON.stringify(out) + '\n');
     return;

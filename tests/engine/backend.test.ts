@@ -208,3 +208,44 @@ describe('WebGPU error scopes', () => {
     await expect(withGpuErrorScope(null, () => 'no device')).resolves.toBe('no device');
   });
 });
+
+// The WebGPU code path on whatever adapter this machine has (CI: Mesa 25 lavapipe from bookworm-backports);
+// skipped where Dawn finds none.
+const { probeAdapter, webgpuDevice } = await import('../../workers/engine/backend/webgpu.js');
+const adapter = await probeAdapter();
+
+describe.skipIf(!adapter)('webgpu backend (real adapter)', () => {
+  afterEach(async () => {
+    await initBackend({ preference: 'wasm' });
+  });
+
+  it('is skipped by auto-selection when software, used when named, and matches cpu', async () => {
+    delete process.env.RW_BACKEND;
+    const auto = await initBackend({ preference: undefined });
+    if (adapter!.software) expect(auto.name).not.toBe('webgpu');
+    const a = tf.randomUniform([48, 40], -1, 1, 'float32', 5);
+    const b = tf.randomUniform([40, 24], -1, 1, 'float32', 6);
+    await initBackend({ preference: 'cpu' });
+    const ac = tf.tensor(await a.data(), a.shape);
+    const bc = tf.tensor(await b.data(), b.shape);
+    const ref = await tf.matMul(ac, bc, false, false).data();
+    const info = await initBackend({ preference: 'webgpu' });
+    expect(info.name).toBe('webgpu');
+    expect(info.adapter?.maxStorageBufferBindingSize).toBeGreaterThan(0);
+    expect(memoryBudget(info).maxTensorBytes).toBe(info.adapter!.maxStorageBufferBindingSize);
+    const ag = tf.tensor(await ac.data(), a.shape);
+    const bg = tf.tensor(await bc.data(), b.shape);
+    const got = await withGpuErrorScope(webgpuDevice(), async () => await tf.matMul(ag, bg).data());
+    let d = 0;
+    for (let i = 0; i < ref.length; i++) d = Math.max(d, Math.abs(ref[i]! - got[i]!));
+    expect(d).toBeLessThan(1e-4);
+    // Row chunks under a (pretend) small binding limit give the same unembedding.
+    const w = tf.randomUniform([300, 40], -1, 1, 'float32', 7) as tf.Tensor2D;
+    const chunks = chunkRows(w, 64 * 40 * 4);
+    expect(chunks.length).toBe(5);
+    const x = tf.randomUniform([3, 40], -1, 1, 'float32', 8);
+    const diff = await tf.max(tf.abs(tf.sub(chunkedLinear(x, chunks), tf.matMul(x, w, false, true)))).data();
+    expect(diff[0]).toBeLessThan(1e-4);
+    tf.dispose([ag, bg, w, x, ...chunks]);
+  });
+});

@@ -124,9 +124,10 @@ export async function probeAdapter(): Promise<AdapterSummary | null> {
       /* keep empty */
     }
   }
-  const description = [info.vendor, info.architecture, info.device, info.description]
-    .filter((s) => s && String(s).length > 0)
-    .join(' ') || 'unknown adapter';
+  const description =
+    (info.description && String(info.description).trim()) ||
+    [info.vendor, info.architecture, info.device].filter((x) => x && String(x).length > 0).join(' ') ||
+    'unknown adapter';
   return {
     description,
     software: isSoftwareAdapter(info, adapter.isFallbackAdapter ?? false),
