@@ -13,6 +13,7 @@ import { loadModel } from '../../workers/model/index.js';
 import { fromHfTensors, gemma2Forward } from '../../workers/train/gemma2.js';
 import { SafetensorsFile } from '../../workers/engine/io/safetensors.js';
 import { evaluateDemo, runDemoCommand } from '../../main/cli/demo.js';
+import { importSuite } from '../../common/suites/index.js';
 
 const DEMO = path.resolve(import.meta.dirname, '..', '..', 'assets', 'demo');
 const MODEL = path.join(DEMO, 'model');
@@ -35,6 +36,15 @@ describe('shipped demo', () => {
     for (const f of ['README.md', 'metrics.json', 'refusal_direction.json']) expect(fs.existsSync(path.join(DEMO, f)), f).toBe(true);
     expect(fs.readdirSync(path.join(DEMO, 'suites')).length).toBe(4);
     expect(dirBytes(DEMO)).toBeLessThanOrEqual(10 * 1024 * 1024);
+  });
+
+  it('ships suites the workbench importer reads as they are', () => {
+    for (const f of fs.readdirSync(path.join(DEMO, 'suites'))) {
+      const text = fs.readFileSync(path.join(DEMO, 'suites', f), 'utf8');
+      const suite = importSuite(text, f);
+      expect(suite.items.length).toBe(JSON.parse(text).items.length);
+      expect(suite.items.some((i) => i.split === 'test')).toBe(true);
+    }
   });
 
   it('has a tokenizer and chat template that round-trip with exactly one BOS', () => {
