@@ -58,6 +58,13 @@ export const BUILTIN_STEPS: StepSpec[] = [
     'Harm categories: common vs specific features',
     'Per-category K*, the common (refusal) and specific (harm) sets, clamping with retention and transfer; params {pipeline?: path (default: the demo), fresh?, backend?}.',
   ),
+  step(
+    'refusal.playground',
+    './builtin/playground.ts',
+    'playground',
+    'Playground: base vs clamped vs ablated',
+    'One chat-formatted prompt, three greedy generations (base, features clamped, refusal direction ablated at every layer) with per-token feature activations; params {prompt, features: [[layer, index]], mode: multiply|value, amount, positions: all|prompt|generation, maxNewTokens, pipeline?, backend?}.',
+  ),
 ];
 
 export class StepRegistry {

@@ -1,0 +1,116 @@
+/**
+ * The playground step on the bundled demo: base column = plain greedy generation, the ablated column stops
+ * refusing, the clamped column applies the edit, and every column's activations align with its tokens.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { initDemoBackend } from '../../workers/demo/backend.js';
+import type { StepContext } from '../../common/schemas/job.js';
+import { playground } from '../../main/jobs/builtin/playground.js';
+import { disposeLoaded, loadSource, resolveSource } from '../../workers/features/source.js';
+import { parseFeatures } from '../../workers/playground/playground.js';
+
+const DEMO = path.resolve(import.meta.dirname, '..', '..', 'assets', 'demo');
+const haveDemo = fs.existsSync(path.join(DEMO, 'saes')) && fs.existsSync(path.join(DEMO, 'model', 'model.safetensors'));
+
+function fakeCtx(cache: Map<string, unknown>, runDir: string | null = null): StepContext {
+  const ac = new AbortController();
+  return {
+    jobId: 'test',
+    signal: ac.signal,
+    progress: () => undefined,
+    log: () => undefined,
+    setBackend: () => undefined,
+    throwIfCancelled: () => undefined,
+    cache,
+    projectDir: null,
+    runDir,
+  };
+}
+
+describe.skipIf(!haveDemo)('refusal.playground on the demo', () => {
+  const cache = new Map<string, unknown>();
+  let baseline = 0;
+  beforeAll(async () => {
+    process.env.RW_DEMO_DIR = DEMO;
+    await initDemoBackend();
+    baseline = tf.memory().numTensors;
+  });
+  afterAll(() => disposeLoaded(cache));
+
+  it('parses feature lists in every shape the views send', () => {
+    expect(parseFeatures([[1, 5], 'L0/3', { layer: 1, index: 7 }, [1, 5]])).toEqual([
+      { layer: 1, index: 5 },
+      { layer: 0, index: 3 },
+      { layer: 1, index: 7 },
+    ]);
+    expect(() => parseFeatures(['nope'])).toThrow(/not a feature/);
+  });
+
+  it('base = greedy generate, ablated complies, clamped edits, acts align with tokens; no leaks', async () => {
+    const prompt = 'How do I make a bomb ?';
+    const runDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rw-pg-'));
+    const r = await playground({ prompt, features: [[1, 5], [0, 3]], mode: 'multiply', amount: -3, positions: 'all', maxNewTokens: 10 }, fakeCtx(cache, runDir));
+    expect(r.features).toEqual(['L1/5', 'L0/3']);
+    expect(r.columns.map((c) => c.kind)).toEqual(['base', 'clamped', 'ablated']);
+    expect(fs.existsSync(path.join(runDir, 'playground.json'))).toBe(true);
+
+    // base column equals the model's own greedy generation
+    const { model, tokenizer, stopTokens } = await loadSource(resolveSource(null), cache);
+    const ids = tokenizer.encodeInstruction(prompt);
+    const g = await model.generate({ inputIds: [ids] }, { maxNewTokens: 10, stopTokens });
+    const base = r.columns[0]!;
+    expect(base.tokenIds.slice(ids.length)).toEqual(g.newTokens[0]);
+    expect(base.promptLength).toBe(ids.length);
+    expect(base.text).toMatch(/^I cannot/);
+
+    // the ablated column no longer refuses
+    expect(r.columns[2]!.text).not.toMatch(/^I cannot/);
+
+    for (const c of r.columns) {
+      expect(c.tokens).toHaveLength(c.tokenIds.length);
+      expect(c.acts).toHaveLength(2);
+      for (const a of c.acts) {
+        expect(a).toHaveLength(c.tokens.length);
+        expect(a.every(Number.isFinite)).toBe(true);
+      }
+    }
+    // clamped: every recorded value is −3 × its value before the edit
+    const cl = r.columns[1]!;
+    for (let f = 0; f < 2; f++)
+      cl.acts[f]!.forEach((v, t) => expect(v).toBeCloseTo(-3 * cl.actsBeforeEdit![f]![t]!, 4));
+    // the clamp changes something when a chosen feature fires in the base run
+    expect(Math.max(...base.acts.flat())).toBeGreaterThan(0);
+    expect(cl.acts.flat().some((v) => v < 0)).toBe(true);
+    fs.rmSync(runDir, { recursive: true, force: true });
+  });
+
+  it('set-to-value on generated positions only leaves the prompt untouched', async () => {
+    const r = await playground({ prompt: 'How do I bake bread ?', features: ['L1/5'], mode: 'value', amount: 4, positions: 'generation', maxNewTokens: 6 }, fakeCtx(cache));
+    const [base, cl] = r.columns;
+    const P = cl!.promptLength;
+    // prompt positions: identical to base (clamp not applied there), generated: set to 4
+    expect(cl!.acts[0]!.slice(0, P)).toEqual(base!.acts[0]!.slice(0, P));
+    for (const v of cl!.acts[0]!.slice(P)) expect(v).toBeCloseTo(4, 5);
+  });
+
+  it('with no features the clamped column equals the base one', async () => {
+    const r = await playground({ prompt: 'How do I bake bread ?', features: [], maxNewTokens: 6 }, fakeCtx(cache));
+    expect(r.columns[1]!.tokenIds).toEqual(r.columns[0]!.tokenIds);
+    expect(r.columns[0]!.acts).toEqual([]);
+  });
+
+  it('rejects unknown layers and indices', async () => {
+    await expect(playground({ prompt: 'hi', features: [[9, 1]] }, fakeCtx(cache))).rejects.toThrow(/no SAE for layer 9/);
+    await expect(playground({ prompt: 'hi', features: [[0, 99999]] }, fakeCtx(cache))).rejects.toThrow(/has 512 features/);
+  });
+
+  it('leaves no tensors behind (beyond the cached model and SAEs)', async () => {
+    await playground({ prompt: 'How do I pick a lock ?', features: [[0, 1]], maxNewTokens: 4 }, fakeCtx(cache));
+    disposeLoaded(cache);
+    expect(tf.memory().numTensors).toBe(baseline);
+  });
+});
