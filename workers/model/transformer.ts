@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '../engine/register-gradients.js';
 import { prepareBatch, type PreparedBatch } from './batch.js';
 import { chunkedGather, chunkedLinear } from '../engine/memory-guard.js';
+import { mulberry32 } from '../../common/suites/ops.js';
 import { inverseFrequencies, ropeTables } from './rope.js';
 import type {
   CausalLM, DecodingSession, ForwardOptions, ForwardResult, GenerateOptions, GenerateResult, HookContext, HookPoint, Hooks, ModelConfig, TokenBatch,
@@ -509,16 +510,6 @@ function argmax(row: Float32Array): number {
   return best;
 }
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function sample(row: Float32Array, s: { temperature: number; topK?: number; topP?: number }, rng: () => number): number {
   let idx = Array.from(row.keys()).sort((a, b) => row[b]! - row[a]!);

@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import zlib from 'node:zlib';
 import { FileFormatError } from '../errors.js';
+import { halfToFloat } from './safetensors.js';
 
 export interface NdArray {
   shape: number[];
@@ -66,7 +67,7 @@ function toFloat32(bytes: Buffer, descr: string, n: number, file: string): Float
     if (kind === 'f') {
       if (size === 4) out[i] = big ? bytes.readFloatBE(o) : bytes.readFloatLE(o);
       else if (size === 8) out[i] = big ? bytes.readDoubleBE(o) : bytes.readDoubleLE(o);
-      else if (size === 2) out[i] = half(big ? bytes.readUInt16BE(o) : bytes.readUInt16LE(o));
+      else if (size === 2) out[i] = halfToFloat(big ? bytes.readUInt16BE(o) : bytes.readUInt16LE(o));
       else throw new FileFormatError(file, `unsupported float size ${size}`);
     } else if (kind === 'b') {
       out[i] = bytes[o]!;
@@ -81,14 +82,6 @@ function toFloat32(bytes: Buffer, descr: string, n: number, file: string): Float
   return out;
 }
 
-function half(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 0x1f;
-  const f = h & 0x3ff;
-  if (e === 0) return s * f * 2 ** -24;
-  if (e === 31) return f ? NaN : s * Infinity;
-  return s * (1 + f / 1024) * 2 ** (e - 15);
-}
 
 function fortranToC(data: Float32Array, shape: number[]): Float32Array {
   if (shape.length < 2) return data;

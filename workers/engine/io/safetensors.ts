@@ -126,7 +126,8 @@ export function toFloat32(bytes: Buffer, dtype: SafetensorsDtype): Float32Array 
   return out;
 }
 
-function halfToFloat(h: number): number {
+/** IEEE-754 binary16 → number. */
+export function halfToFloat(h: number): number {
   const s = h & 0x8000 ? -1 : 1;
   const e = (h >> 10) & 0x1f;
   const f = h & 0x3ff;
