@@ -1,4 +1,5 @@
 /** Probe inputs on the real Gemma-2 port (gemma2-tiny fixture, raw ids): attention masks honoured (W6). */
+import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadModel, type LoadedModel } from '../../workers/model/index.js';
 import { activeFeatures, positionWeights, probeActivations, randomFeatureSet, type ProbePosition } from '../../workers/probes/activations.js';
@@ -68,6 +69,15 @@ describe('probe activations with attention masks (W6)', () => {
       for (let i = 0; i < SEQS.length; i++) expect(batched.features.refusal![i]![1]).toBe(batched.features.other![i]![0]);
     });
   }
+
+  it('leaves no tensors behind (dense, features, active pool; and when it throws)', async () => {
+    const before = tf.memory().numTensors;
+    const p = memoryProvider(saes);
+    await probeActivations(lm.model, SEQS, { denseLayers: [0, 3], featureSets: sets }, { padId: 0, position: 'mean', skipPrefix: 1, batchSize: 2, saes: p });
+    await activeFeatures(lm.model, p, SEQS, [1, 3], { padId: 0, batchSize: 2, chunk: 3 });
+    await expect(probeActivations(lm.model, [[2, 5]], { denseLayers: [0], featureSets: sets }, { padId: 0, position: { fromEnd: 4 }, saes: p })).rejects.toThrow(/outside/);
+    expect(tf.memory().numTensors).toBe(before);
+  });
 
   it('the unmasked compat forward (the reference) does depend on the padding', async () => {
     const opts = { padId: lm.model.config.padTokenId, mask: 'compat' as const };
