@@ -59,6 +59,13 @@ export const BUILTIN_STEPS: StepSpec[] = [
     'Per-category K*, the common (refusal) and specific (harm) sets, clamping with retention and transfer; params {pipeline?: path (default: the demo), fresh?, backend?}.',
   ),
   step(
+    'refusal.probe',
+    './builtin/probes.ts',
+    'probes',
+    'Linear probes: dense vs refusal features, out of distribution',
+    'Dense probe per layer (best on validation), refusal-feature and random-feature probes on behaviourally labelled adversarial prompts; params {pipeline?: path (default: the demo), discovery?: run id, fresh?, backend?}.',
+  ),
+  step(
     'refusal.playground',
     './builtin/playground.ts',
     'playground',
