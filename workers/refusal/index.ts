@@ -16,7 +16,7 @@ export { buildGraph, nodeActivations, upwardEdgeCount, toNeuronpediaGraph, nodeI
 export { pairDrops, suffixDampening, featureMeans, relativeDrop, type PairMeasure } from './jailbreak.js';
 export { planMemory, pickBatchSize, formatBytes, backendCapBytes, type MemoryInputs, type MemoryPlan } from './memory.js';
 export { RunDir, writeJsonAtomic, readJson, sha256File, sha256Text } from './runs.js';
-export { discover, DiscoveryParamsSchema, METHOD_KEYS, reviveAttribution, type DiscoveryParams, type DiscoveryResults, type DiscoverySuites, type MethodKey } from './pipeline.js';
+export { discover, DiscoveryParamsSchema, METHOD_KEYS, reviveAttribution, type DiscoveryParams, type DiscoveryParamsInput, type DiscoveryResults, type DiscoverySuites, type MethodKey } from './pipeline.js';
 export { runPipelineFile, readPipeline, loadSuitePrompts, PipelineSchema, tempProject, type Pipeline, type RunOutcome } from './project.js';
 export { codecFromTokenizer, providerFromSaeSet, makeLens, deriveSkipPrefix, type TokenizerLike } from './lens.js';
 export { encodeDiff, decodeDiff, sparseSlice, sparseEncode, stopGradient, stopGradientOf, decoderCosines, type SparseSlice } from './sae-math.js';

@@ -53,8 +53,10 @@ export const DiscoveryParamsSchema = z.object({
       stopGradient: z.enum(['features', 'none']).default('features'),
       clampMeasure: z.boolean().default(true),
       samples: z.number().int().positive().default(16),
+      /** Nodes: the global top-N of the pool by mean attribution (the paper's K* = 20), independent of K*. */
+      nodes: z.number().int().positive().default(20),
     })
-    .default({ enabled: true, priorLayers: 2, stopGradient: 'features', clampMeasure: true, samples: 16 }),
+    .default({ enabled: true, priorLayers: 2, stopGradient: 'features', clampMeasure: true, samples: 16, nodes: 20 }),
   /** Side effect: CE of the base model's own harmless rollouts under each method's (global) condition. */
   sideEffects: z.boolean().default(false),
   /** Induced refusal on the harmless eval prompts: global CosSim+AP set set to each v (empty: skip). */
@@ -62,6 +64,8 @@ export const DiscoveryParamsSchema = z.object({
   seed: z.number().int().default(42),
 });
 export type DiscoveryParams = z.infer<typeof DiscoveryParamsSchema>;
+/** What callers pass: every field optional, defaults filled by the schema. */
+export type DiscoveryParamsInput = z.input<typeof DiscoveryParamsSchema>;
 
 export const METHOD_KEYS = ['base', 'cossim_ap', 'cossim', 'actdiff', 'ap', 'as', 'random'] as const;
 export type MethodKey = (typeof METHOD_KEYS)[number];
@@ -113,7 +117,7 @@ export function reviveAttribution(raw: unknown): AttributionResult {
 export async function discover(
   lens: Lens,
   suites: DiscoverySuites,
-  paramsIn: Partial<DiscoveryParams>,
+  paramsIn: DiscoveryParamsInput,
   run: RunDir | null,
   ctx: StepCtx,
   opts: { judge?: RefusalJudge; jailbreakJudge?: RefusalJudge } = {},
@@ -295,12 +299,13 @@ export async function discover(
   if (P.graph.enabled) {
     graph = await step('graph', async () => {
       const sub = { ...attr, samples: attr.samples.slice(0, P.graph.samples) };
+      const top = selectFeatures(attr, { kStar: P.graph.nodes, skipPrefix: lens.codec.skipPrefix });
       return buildGraph(
         lens,
         {
           attr: sub,
-          nodes: sets.sets.cossim_ap_global.sets[0],
-          scores: sets.globalScores,
+          nodes: top.global.sets[0],
+          scores: top.globalScores.map((x) => x.score),
           priorLayers: P.graph.priorLayers,
           stopGradient: P.graph.stopGradient,
           clampMeasure: P.graph.clampMeasure ? c : null,

@@ -113,7 +113,8 @@ export function readPipeline(file: string): Pipeline {
 }
 
 /** The demo pipeline: held-out harmful test prompts, harmless train prompts for the direction, harmless test. */
-export function demoPipeline(demoDir: string, params: Record<string, unknown> = {}): Pipeline {
+export function demoPipeline(demoDirIn: string, params: Record<string, unknown> = {}): Pipeline {
+  const demoDir = path.resolve(demoDirIn);
   return PipelineSchema.parse({
     kind: 'refusal-workbench/pipeline',
     schemaVersion: 1,
@@ -125,7 +126,8 @@ export function demoPipeline(demoDir: string, params: Record<string, unknown> = 
       harmless: { path: path.join(demoDir, 'suites', 'demo-harmless.json'), split: 'train', limit: 80, seed: 2 },
       evalHarmless: { path: path.join(demoDir, 'suites', 'demo-harmless.json'), split: 'test', limit: 80, seed: 3 },
     },
-    params: { maxNewTokens: 6, sweepMaxLayerFrac: 1, laBatchSize: 16, genBatchSize: 80, sideEffects: true, ...params },
+    // K* = 5 of the 2 × 10 pool: with K* = 20 the 2-layer demo's selection would be the whole pool
+    params: { maxNewTokens: 6, sweepMaxLayerFrac: 1, laBatchSize: 16, genBatchSize: 80, sideEffects: true, kStar: 5, ...params },
   });
 }
 
