@@ -18,7 +18,7 @@ describe('discovery pipeline (toy)', () => {
     };
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rw-disc-'));
     const run = new RunDir(dir);
-    const params = { kStar: 4, k: 3, steps: 2, maxNewTokens: 4, filterHarmless: false, sideEffects: true, graph: { enabled: true, priorLayers: 2, stopGradient: 'features' as const, clampMeasure: true, samples: 4 } };
+    const params = { kStar: 4, k: 3, steps: 2, maxNewTokens: 4, filterHarmless: false, sideEffects: true, graph: { enabled: true, priorLayers: 2, stopGradient: 'features' as const, clampMeasure: true, samples: 4, nodes: 4 } };
     const r1 = await discover(t.lens, suites, params, run, quietCtx());
     expect(Object.keys(r1.results.refusal_rate).sort()).toEqual(['actdiff', 'ap', 'as', 'base', 'cossim', 'cossim_ap', 'random']);
     expect(r1.results.sets.cossim_ap.sets.length).toBe(5);
