@@ -72,6 +72,20 @@ export const BUILTIN_STEPS: StepSpec[] = [
     'Playground: base vs clamped vs ablated',
     'One chat-formatted prompt, three greedy generations (base, features clamped, refusal direction ablated at every layer) with per-token feature activations; params {prompt, features: [[layer, index]], mode: multiply|value, amount, positions: all|prompt|generation, maxNewTokens, pipeline?, backend?}.',
   ),
+  step(
+    'features.detail',
+    './builtin/features.ts',
+    'detail',
+    'Feature detail',
+    'One feature L{layer}/{index}: decoder cosine with the refusal direction, top-activating prompts and tokens with per-token activations, histogram, logit lens, Neuronpedia id; cached per feature in the run folder; params {layer, index, perSuite?, suites?, fresh?, pipeline?, backend?}.',
+  ),
+  step(
+    'sae.preflight',
+    './builtin/preflight.ts',
+    'preflight',
+    'SAE preflight',
+    'Per SAE layer: bytes, d_sae, whether model + layer fit the memory budget, Neuronpedia id, and MSE / FVE / L0 / dead fraction / CE recovered on a few chat conversations; params {folders?: [path], perSuite?, ce?, pipeline?, backend?}.',
+  ),
 ];
 
 export class StepRegistry {
