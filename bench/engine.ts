@@ -264,7 +264,7 @@ async function child(args: Args): Promise<void> {
         peak = Math.max(peak, tf.memory().numBytes);
         return m;
       })(probes);
-      const total = tf.addN(grads.map((g) => tf.sum(g)));
+      const total = tf.tidy(() => tf.addN(grads.map((g) => tf.sum(g))));
       await total.data();
       tf.dispose([value, total, ...grads]);
     } finally {
@@ -332,8 +332,9 @@ async function child(args: Args): Promise<void> {
   out.peak_rss_bytes = peakRss;
   out.baseline_rss_bytes = rssBefore;
   out.peak_rss_over_weights = round(peakRss / model.weightBytes());
-  out.num_tensors_after = (model.dispose(), tf.memory().numTensors);
+  model.dispose();
   tf.dispose([a, b]);
+  out.num_tensors_after = tf.memory().numTensors; // 0: the engine leaks nothing across forward, backward, decoding
   out.roofline = { ...out.roofline!, gflops: round(Math.max(...rooflines)), all: rooflines.map(round) } as Measured['roofline'];
   // Achieved / the backend's own matmul rate, best against best: the roofline is re-measured next to
   // every timed run, so both maxima come from the quietest moments of the same run.
