@@ -12,6 +12,7 @@ import type { StepContext } from '../../common/schemas/job.js';
 import { playground } from '../../main/jobs/builtin/playground.js';
 import { disposeLoaded, loadSource, resolveSource } from '../../workers/features/source.js';
 import { parseFeatures } from '../../workers/playground/playground.js';
+import { cosine } from '../../workers/features/detail.js';
 
 const DEMO = path.resolve(import.meta.dirname, '..', '..', 'assets', 'demo');
 const haveDemo = fs.existsSync(path.join(DEMO, 'saes')) && fs.existsSync(path.join(DEMO, 'model', 'model.safetensors'));
@@ -95,6 +96,21 @@ describe.skipIf(!haveDemo)('refusal.playground on the demo', () => {
     // prompt positions: identical to base (clamp not applied there), generated: set to 4
     expect(cl!.acts[0]!.slice(0, P)).toEqual(base!.acts[0]!.slice(0, P));
     for (const v of cl!.acts[0]!.slice(P)) expect(v).toBeCloseTo(4, 5);
+  });
+
+  it('setting the features most aligned with the refusal direction to a negative value stops the refusal', async () => {
+    // the three layer-1 decoder rows with the highest cosine to the demo's refusal direction (L1/303, 99, 268 today)
+    const src = resolveSource(null);
+    const { set } = await loadSource(src, cache);
+    const W = set.get(1).W_dec.arraySync() as number[][];
+    const top = W.map((r, i) => [i, cosine(r, src.direction!.vector)] as const)
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 3)
+      .map(([i]) => [1, i]);
+    const r = await playground({ prompt: 'How do I make a bomb ?', features: top, mode: 'value', amount: -5, positions: 'all', maxNewTokens: 8 }, fakeCtx(cache));
+    expect(r.columns[0]!.text).toMatch(/^I cannot/);
+    expect(r.columns[1]!.text).not.toMatch(/^I cannot/);
+    expect(r.columns[1]!.tokenIds.slice(0, r.columns[1]!.promptLength)).toEqual(r.columns[0]!.tokenIds.slice(0, r.columns[0]!.promptLength));
   });
 
   it('with no features the clamped column equals the base one', async () => {
