@@ -50,6 +50,8 @@ export function summary(o: RunOutcome): Record<string, unknown> {
     graph: o.results.graph
       ? { nodes: o.results.graph.nodes, edges: o.results.graph.edges, upward_edges: o.results.graph.upward_edges }
       : { nodes: 0, edges: 0, upward_edges: 0 },
+    ...(o.results.ce ? { ce: o.results.ce } : {}),
+    ...(o.results.mechanism ? { mechanism: o.results.mechanism } : {}),
     seconds: Number(o.seconds.toFixed(2)),
     memory: { planned_peak_bytes: o.memory.plannedPeakBytes, cap_bytes: Number.isFinite(o.memory.capBytes) ? o.memory.capBytes : null, resident_sae_layers_peak: o.memory.peakResidentSaeLayers },
   };

@@ -44,6 +44,12 @@ describe.skipIf(!have)('discovery on the demo', () => {
     expect(r.cossim_ap).toBeLessThanOrEqual(r.actdiff);
     expect(h.cossim_ap).toBeLessThanOrEqual(0.1);
     expect(out.graph.upward_edges).toBeGreaterThan(0);
+    // §2.13: successful jailbreaks suppress the refusal features far more than failed ones
+    expect(out.mechanism.jailbreak.n).toBeGreaterThan(0);
+    expect(out.mechanism.failed.n).toBeGreaterThan(0);
+    expect(out.mechanism.jailbreak.refusalDrop).toBeGreaterThan(out.mechanism.failed.refusalDrop);
+    // the selected K* costs less CE on harmless rollouts than the CosSim set of the same size
+    expect(out.ce.cossim_ap).toBeLessThanOrEqual(out.ce.cossim);
     const run = fs.readdirSync(path.join(project, 'runs'))[0];
     const manifest = JSON.parse(fs.readFileSync(path.join(project, 'runs', run, 'manifest.json'), 'utf8'));
     expect(manifest.status).toBe('succeeded');

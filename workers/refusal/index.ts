@@ -13,7 +13,7 @@ export {
 } from './generate.js';
 export { ceLoss, type CeItem } from './sideeffects.js';
 export { buildGraph, nodeActivations, upwardEdgeCount, toNeuronpediaGraph, nodeId, type FeatureGraph, type GraphNode, type GraphEdge, type GraphParams } from './graph.js';
-export { pairDrops, suffixDampening, featureMeans, relativeDrop, type PairMeasure } from './jailbreak.js';
+export { pairDrops, suffixDampening, featureMeans, relativeDrop, mechanismOnPairs, type PairMeasure, type MechanismSummary } from './jailbreak.js';
 export { planMemory, pickBatchSize, formatBytes, backendCapBytes, type MemoryInputs, type MemoryPlan } from './memory.js';
 export { RunDir, writeJsonAtomic, readJson, sha256File, sha256Text } from './runs.js';
 export { discover, DiscoveryParamsSchema, METHOD_KEYS, reviveAttribution, type DiscoveryParams, type DiscoveryParamsInput, type DiscoveryResults, type DiscoverySuites, type MethodKey } from './pipeline.js';

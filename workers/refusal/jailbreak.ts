@@ -84,3 +84,38 @@ export async function suffixDampening(
   const best = perWord.filter((w) => w.increment !== null).sort((a, b) => b.increment! - a.increment!)[0];
   return { fullDrop: full, perWord, topWord: best?.word ?? null };
 }
+
+export interface MechanismSummary {
+  /** Adversarial version jailbroke (judge) while the vanilla one was refused. */
+  jailbreak: { n: number; harmDrop: number | null; refusalDrop: number | null };
+  /** Both refused. */
+  failed: { n: number; harmDrop: number | null; refusalDrop: number | null };
+}
+
+function mean(xs: Array<number | null>): number | null {
+  const v = xs.filter((x): x is number => x !== null && Number.isFinite(x));
+  return v.length ? v.reduce((a, b) => a + b, 0) / v.length : null;
+}
+
+/**
+ * §2.13 on vanilla/adversarial pairs: split by behaviour (adversarial jailbroke vs refused, vanilla refused),
+ * then the mean relative drops of harm features (sequence mean) and refusal features (last 5 tokens).
+ */
+export async function mechanismOnPairs(
+  lens: Lens,
+  p: {
+    pairs: Array<{ vanilla: number[]; adversarial: number[]; vanillaRefused: boolean; adversarialRefused: boolean }>;
+    harmFeatures: FeatureSet;
+    refusalFeatures: FeatureSet;
+  },
+): Promise<MechanismSummary> {
+  const jb: PairMeasure[] = [];
+  const failed: PairMeasure[] = [];
+  for (const q of p.pairs) {
+    if (!q.vanillaRefused) continue;
+    const m = await pairDrops(lens, { vanilla: q.vanilla, adversarial: q.adversarial, harmFeatures: p.harmFeatures, refusalFeatures: p.refusalFeatures });
+    (q.adversarialRefused ? failed : jb).push(m);
+  }
+  const sum = (xs: PairMeasure[]) => ({ n: xs.length, harmDrop: mean(xs.map((x) => x.harmDrop)), refusalDrop: mean(xs.map((x) => x.refusalDrop)) });
+  return { jailbreak: sum(jb), failed: sum(failed) };
+}

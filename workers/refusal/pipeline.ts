@@ -9,6 +9,7 @@ import { filterByFirstToken, encodePrompts } from './data.js';
 import { layerSweep, refusalDirection } from './direction.js';
 import { conditionHooks, generateUnder, refusalRate, stopTokens, substringJudge, type Condition, type Generation, type RefusalJudge } from './generate.js';
 import { ceLoss } from './sideeffects.js';
+import { mechanismOnPairs, type MechanismSummary } from './jailbreak.js';
 import { buildGraph, upwardEdgeCount, type FeatureGraph } from './graph.js';
 import { cosinePool } from './pool.js';
 import { inducedRefusalSweep } from './induce.js';
@@ -79,6 +80,8 @@ export interface DiscoverySuites {
   evalHarmless: string[];
   /** Optional separate harmful prompts for the direction (directionFrom 'train'). */
   harmfulTrain?: string[];
+  /** Vanilla/adversarial prompt pairs for the jailbreak-mechanism measures (§2.13). */
+  pairs?: Array<{ vanilla: string; adversarial: string }>;
 }
 
 export interface DiscoveryResults {
@@ -97,6 +100,7 @@ export interface DiscoveryResults {
   ce: Partial<Record<MethodKey, number>> | null;
   graph: { nodes: number; edges: number; upward_edges: number; gradient_edges: number; clamp_edges: number } | null;
   induced: { rows: Array<{ v: number; rate: number }>; actAddRate: number | null } | null;
+  mechanism: (MechanismSummary & { adversarialRefusalRate: number }) | null;
   judge: string;
   timings: Record<string, number>;
 }
@@ -294,6 +298,30 @@ export async function discover(
     });
   }
 
+  // 6c. jailbreak mechanism on vanilla/adversarial pairs: refusal features = the global CosSim+AP set,
+  // harm features = the ActDiff set (harmful vs harmless activations) minus those
+  let mechanism: DiscoveryResults['mechanism'] = null;
+  if (suites.pairs?.length) {
+    mechanism = await step('mechanism', async () => {
+      const van = encodePrompts(lens, suites.pairs!.map((x) => x.vanilla));
+      const adv = encodePrompts(lens, suites.pairs!.map((x) => x.adversarial));
+      const gv = await generateUnder(lens, { prompts: van, condition: { kind: 'none' }, maxNewTokens: P.maxNewTokens, batchSize: P.genBatchSize, stopRule: P.stopRule }, ctx);
+      const ga = await generateUnder(lens, { prompts: adv, condition: { kind: 'none' }, maxNewTokens: P.maxNewTokens, batchSize: P.genBatchSize, stopRule: P.stopRule }, ctx);
+      const rv = (await refusalRate(judge, gv)).verdicts;
+      const ra = (await refusalRate(judge, ga)).verdicts;
+      const refusalFeatures = sets.sets.cossim_ap_global.sets[0];
+      const rKeys = new Set(refusalFeatures.map((f) => `${f.layer}/${f.index}`));
+      const harmSource = sets.sets.actdiff ?? (await actDiff(lens, { harmful, harmless: data.harmless, kStar: P.kStar, positions: P.positions }, ctx)).set;
+      const harmFeatures = harmSource.sets[0].filter((f) => !rKeys.has(`${f.layer}/${f.index}`));
+      const summary = await mechanismOnPairs(lens, {
+        pairs: van.map((v, i) => ({ vanilla: v.ids, adversarial: adv[i].ids, vanillaRefused: rv[i] === 1, adversarialRefused: ra[i] === 1 })),
+        harmFeatures,
+        refusalFeatures,
+      });
+      return { ...summary, adversarialRefusalRate: ra.reduce((a, b) => a + b, 0) / Math.max(1, ra.length) };
+    });
+  }
+
   // 7. graph on the global CosSim+AP set
   let graph: FeatureGraph | null = null;
   if (P.graph.enabled) {
@@ -337,6 +365,7 @@ export async function discover(
         }
       : null,
     induced,
+    mechanism,
     judge: opts.jailbreakJudge ? `${judge.name}; jailbreak: ${opts.jailbreakJudge.name}` : judge.name,
     timings,
   };

@@ -61,6 +61,8 @@ export const PipelineSchema = z.object({
     harmless: SuiteRefSchema,
     evalHarmless: SuiteRefSchema,
     harmfulTrain: SuiteRefSchema.optional(),
+    /** A suite whose adversarial items name their vanilla item (`pair`) in the same suite. */
+    pairs: SuiteRefSchema.optional(),
   }),
   params: DiscoveryParamsSchema.partial().default({}),
   /** Refusal judge (default: the paper's substring list) and an optional jailbreak judge (HarmBench-style). */
@@ -97,6 +99,19 @@ export function loadSuitePrompts(base: string, ref: SuiteRef): { prompts: string
   return { prompts: items.map((i) => i.instruction), items, file };
 }
 
+/** Vanilla/adversarial pairs: the suite's items with a `pair` naming another item of the (unfiltered) suite. */
+export function loadPairs(base: string, ref: SuiteRef): { pairs: Array<{ vanilla: string; adversarial: string }>; file: string } {
+  const r = typeof ref === 'string' ? { path: ref } : ref;
+  const all = loadSuitePrompts(base, { path: r.path });
+  const byId = new Map(all.items.map((i) => [i.id, i]));
+  const sel = loadSuitePrompts(base, { ...r, tags: [...(('tags' in r && r.tags) || []), 'adversarial'] });
+  const pairs = sel.items
+    .filter((i) => i.pair && byId.has(i.pair))
+    .map((i) => ({ vanilla: byId.get(i.pair!)!.instruction, adversarial: i.instruction }));
+  if (!pairs.length) throw new Error(`${all.file}: no adversarial items with a pair in this suite`);
+  return { pairs, file: all.file };
+}
+
 export function readPipeline(file: string): Pipeline {
   let raw: unknown;
   try {
@@ -125,6 +140,7 @@ export function demoPipeline(demoDirIn: string, params: Record<string, unknown> 
       harmful: { path: path.join(demoDir, 'suites', 'demo-harmful.json'), split: 'test', limit: 80, seed: 1 },
       harmless: { path: path.join(demoDir, 'suites', 'demo-harmless.json'), split: 'train', limit: 80, seed: 2 },
       evalHarmless: { path: path.join(demoDir, 'suites', 'demo-harmless.json'), split: 'test', limit: 80, seed: 3 },
+      pairs: { path: path.join(demoDir, 'suites', 'demo-adversarial.json'), split: 'test', limit: 60, seed: 4 },
     },
     // K* = 5 of the 2 × 10 pool: with K* = 20 the 2-layer demo's selection would be the whole pool
     params: { maxNewTokens: 6, sweepMaxLayerFrac: 1, laBatchSize: 16, genBatchSize: 80, sideEffects: true, kStar: 5, ...params },
@@ -168,6 +184,7 @@ export async function runPipelineFile(
     harmless: loadSuitePrompts(base, pl.suites.harmless),
     evalHarmless: loadSuitePrompts(base, pl.suites.evalHarmless),
     harmfulTrain: pl.suites.harmfulTrain ? loadSuitePrompts(base, pl.suites.harmfulTrain) : undefined,
+    pairs: pl.suites.pairs ? loadPairs(base, pl.suites.pairs) : undefined,
   };
   const inputsText = JSON.stringify({ pl, modelDir, saeSpec });
   const runId = opts.runId ?? `discover-${sha256Text(inputsText).slice(0, 12)}`;
@@ -207,7 +224,7 @@ export async function runPipelineFile(
     inputs: [
       ...listFiles(modelDir).map((f) => ({ path: f, sha256: sha256File(f) })),
       ...(typeof saeSpec === 'string' ? listFiles(saeSpec) : Object.values(saeSpec).flatMap((p) => listFiles(p))).map((f) => ({ path: f, sha256: sha256File(f) })),
-      ...[suites.harmful, suites.harmless, suites.evalHarmless, suites.harmfulTrain]
+      ...[suites.harmful, suites.harmless, suites.evalHarmless, suites.harmfulTrain, suites.pairs]
         .filter((s): s is NonNullable<typeof s> => !!s)
         .map((s) => ({ path: s.file, sha256: sha256File(s.file) })),
       { path: path.resolve(pipelineFile), sha256: sha256File(pipelineFile) },
@@ -228,6 +245,7 @@ export async function runPipelineFile(
         harmless: suites.harmless.prompts,
         evalHarmless: suites.evalHarmless.prompts,
         harmfulTrain: suites.harmfulTrain?.prompts,
+        pairs: suites.pairs?.pairs,
       },
       params,
       run,
