@@ -77,7 +77,7 @@ export const BUILTIN_STEPS: StepSpec[] = [
     './builtin/features.ts',
     'detail',
     'Feature detail',
-    'One feature L{layer}/{index}: decoder cosine with the refusal direction, top-activating prompts and tokens with per-token activations, histogram, logit lens, Neuronpedia id; cached per feature in the run folder; params {layer, index, perSuite?, suites?, fresh?, pipeline?, backend?}.',
+    'One feature L{layer}/{index}: decoder cosine with the refusal direction, top-activating prompts and tokens with per-token activations, histogram, logit lens, LA-IG attribution per suite, Neuronpedia id; cached per feature in the run folder; params {layer, index, perSuite?, attributionPerSuite?, suites?, fresh?, pipeline?, backend?}.',
   ),
   step(
     'sae.preflight',

@@ -66,7 +66,7 @@ describe.skipIf(!haveDemo)('features.detail and sae.preflight on the demo', () =
   it('feature detail: consistent numbers, sorted contexts, logit lens = W_dec[i]·W_U, cached per feature', async () => {
     const runDir = path.join(project, 'runs', 'job1');
     fs.mkdirSync(runDir, { recursive: true });
-    const d = await detail({ layer: 1, index: 5, perSuite: 16 }, fakeCtx(cache, project, runDir));
+    const d = await detail({ layer: 1, index: 5, perSuite: 16, attributionPerSuite: 4, attributionSteps: 4 }, fakeCtx(cache, project, runDir));
     expect(d.id).toBe('L1/5');
     expect(d.cached).toBe(false);
     expect(d.cosine).toBeGreaterThanOrEqual(-1);
@@ -109,16 +109,20 @@ describe.skipIf(!haveDemo)('features.detail and sae.preflight on the demo', () =
     // cosine with the demo direction
     const dir = JSON.parse(fs.readFileSync(path.join(DEMO, 'refusal_direction.json'), 'utf8')).direction as number[];
     expect(d.cosine).toBeCloseTo(cosine(row, dir), 5);
+    // attribution across suites: one finite value per suite, over the prompts asked for
+    expect(d.attributionBySuite!.map((a) => a.suite).sort()).toEqual(d.activationBySuite.map((a) => a.suite).sort());
+    for (const a of d.attributionBySuite!) expect(Number.isFinite(a.value)).toBe(true);
 
     // cached in the run folder; a second job reads it back
     const file = path.join(runDir, 'feature-L1-5.json');
     const stored = JSON.parse(fs.readFileSync(file, 'utf8'));
     expect(stored.features['L1/5'].histogram).toEqual(d.histogram);
-    const again = await detail({ layer: 1, index: 5, perSuite: 16 }, fakeCtx(cache, project, null));
+    const again = await detail({ layer: 1, index: 5, perSuite: 16, attributionPerSuite: 4, attributionSteps: 4 }, fakeCtx(cache, project, null));
     expect(again.cached).toBe(true);
     expect(again.contexts).toEqual(d.contexts);
     // another sample size is another cache entry
-    const other = await detail({ layer: 1, index: 5, perSuite: 4 }, fakeCtx(cache, project, null));
+    const other = await detail({ layer: 1, index: 5, perSuite: 4, attributionPerSuite: 0 }, fakeCtx(cache, project, null));
+    expect(other.attributionBySuite).toBeUndefined();
     expect(other.cached).toBe(false);
     expect(other.stats.prompts).toBe(16);
   });
@@ -155,7 +159,7 @@ describe.skipIf(!haveDemo)('features.detail and sae.preflight on the demo', () =
   });
 
   it('leaves no tensors behind once the cached model is freed', async () => {
-    await detail({ layer: 0, index: 3, perSuite: 2, fresh: true }, fakeCtx(cache));
+    await detail({ layer: 0, index: 3, perSuite: 2, attributionPerSuite: 2, attributionSteps: 2, fresh: true }, fakeCtx(cache));
     await preflight({ perSuite: 1 }, fakeCtx(cache));
     disposeLoaded(cache);
     expect(tf.memory().numTensors).toBe(baseline);

@@ -93,9 +93,10 @@ describe.skipIf(!haveDemo)('resolveSource', () => {
       runDir: null,
     };
     try {
-      const d = await detail({ layer: 1, index: 5, perSuite: 2 }, ctx);
+      const d = await detail({ layer: 1, index: 5, perSuite: 2, attributionPerSuite: 2, attributionSteps: 2 }, ctx);
       expect(d.source).toBe('discovery run discover-new');
-      expect(d.attributionBySuite).toEqual([{ suite: 'discovery', value: 0.25 }]);
+      expect(d.attributionBySuite![0]).toEqual({ suite: 'discovery', value: 0.25 });
+      expect(d.attributionBySuite!.slice(1).map((a) => a.suite)).toEqual(['demo-harmful', 'demo-harmless']);
       expect(d.cosineWith?.from).toBe('run discover-new');
       expect(d.stats.prompts).toBe(4); // the pipeline's two suite files (harmful, harmless), 2 prompts each
       const r = await playground({ prompt: 'How do I bake bread ?', features: [], maxNewTokens: 3 }, ctx);

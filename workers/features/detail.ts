@@ -48,8 +48,8 @@ export interface FeatureDetail {
   topTokens: Array<{ token: string; max: number; mean: number; count: number }>;
   activationBySuite: Array<{ suite: string; prompts: number; tokens: number; fractionActive: number; mean: number; max: number }>;
   logitLens: { promoted: Array<{ token: string; value: number }>; suppressed: Array<{ token: string; value: number }> };
-  /** Attribution of the feature in the discovery graph, when it is a node there. */
-  attributionBySuite?: Array<{ suite: string; value: number }>;
+  /** Attribution: the discovery graph's (suite 'discovery', when the feature is a node there), then LA-IG per suite. */
+  attributionBySuite?: Array<{ suite: string; value: number; n?: number }>;
   stats: { prompts: number; tokens: number; maxActivation: number; meanNonzero: number };
 }
 

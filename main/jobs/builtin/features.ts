@@ -12,7 +12,9 @@ import type { StepContext } from '../../../common/schemas/job.js';
 import { initBackend, type BackendName } from '../../../workers/engine/backend.js';
 import { loadSource, resolveSource, samplePrompts } from '../../../workers/features/source.js';
 import { featureDetail, type FeatureDetail } from '../../../workers/features/detail.js';
-import { deriveSkipPrefix } from '../../../workers/refusal/lens.js';
+import { codecFromTokenizer, deriveSkipPrefix, makeLens, providerFromSaeSet } from '../../../workers/refusal/lens.js';
+import { laIg } from '../../../workers/refusal/attribution.js';
+import { selectFeatures } from '../../../workers/refusal/selection.js';
 
 export interface FeatureDetailParams {
   layer: number;
@@ -28,6 +30,15 @@ export interface FeatureDetailParams {
   bins?: number;
   logitK?: number;
   batchSize?: number;
+  /**
+   * Attribution across suites: the method's LA-IG attribution of this feature (metric logit[j] − logit['I'],
+   * j = the ablated run's best non-refusal token, direction ablated in the patched run; position mean from the
+   * template prefix, mean over prompts) on
+   * `attributionPerSuite` prompts of each suite (default 8; 0 = off). Needs a refusal direction.
+   */
+  attributionPerSuite?: number;
+  /** Integration steps for that attribution (default 8). */
+  attributionSteps?: number;
   pipeline?: string;
   demo?: boolean;
   fresh?: boolean;
@@ -82,7 +93,9 @@ export async function detail(params: FeatureDetailParams, ctx: StepContext): Pro
     : src.suites;
   const perSuite = Math.max(1, Math.floor(params.perSuite ?? 32));
   const seed = params.seed ?? 0;
-  const opts = { perSuite, seed, topContexts: params.topContexts ?? 12, bins: params.bins ?? 20, logitK: params.logitK ?? 10 };
+  const attributionPerSuite = Math.max(0, Math.floor(params.attributionPerSuite ?? 8));
+  const attributionSteps = Math.max(1, Math.floor(params.attributionSteps ?? 8));
+  const opts = { perSuite, seed, topContexts: params.topContexts ?? 12, bins: params.bins ?? 20, logitK: params.logitK ?? 10, attributionPerSuite, attributionSteps };
   const cacheKey = crypto
     .createHash('sha256')
     .update(
@@ -139,16 +152,37 @@ export async function detail(params: FeatureDetailParams, ctx: StepContext): Pro
       onBatch: (done, of) => ctx.progress('contexts', (0.9 * done) / of),
     },
   });
+  const attribution: Array<{ suite: string; value: number; n?: number }> = [];
   // the feature's attribution in the discovery graph, when it is a node there
   if (src.graphFile) {
     try {
       const g = JSON.parse(fs.readFileSync(src.graphFile, 'utf8')) as { nodes?: Array<{ layer?: number; index?: number; attribution?: number }> };
       const node = g.nodes?.find((n) => n.layer === layer && n.index === index);
-      if (node && typeof node.attribution === 'number') d.attributionBySuite = [{ suite: 'discovery', value: node.attribution }];
+      if (node && typeof node.attribution === 'number') attribution.push({ suite: 'discovery', value: node.attribution });
     } catch {
       /* no graph */
     }
   }
+  // and its attribution on a few prompts of each suite
+  if (src.direction && attributionPerSuite > 0 && src.direction.vector.length === model.config.dModel) {
+    const lens = makeLens(model, providerFromSaeSet(set, { resident: true }), codecFromTokenizer(tokenizer));
+    const skipPrefix = deriveSkipPrefix(tokenizer);
+    for (const [si, s] of suites.entries()) {
+      ctx.throwIfCancelled();
+      const ps = samplePrompts([s], attributionPerSuite, seed).map((p) => ({ text: p.text, ids: tokenizer.encodeInstruction(p.text) }));
+      if (!ps.length) continue;
+      const attr = await laIg(
+        lens,
+        // j = the ablated run's best non-refusal token, so every prompt has a metric (with the reference
+        // 'argmax' rule m ≡ 0 wherever the ablated run still starts with the refusal token)
+        { prompts: ps, direction: src.direction.vector, ablationSites: src.direction.sites, steps: attributionSteps, pool: { [layer]: [index] }, batchSize: 8, jToken: 'non-refusal' },
+        { signal: ctx.signal, log: (l) => ctx.log(l), progress: () => ctx.progress('attribution', 0.9 + (0.1 * si) / suites.length) },
+      );
+      const score = selectFeatures(attr, { kStar: 1, skipPrefix }).globalScores[0]?.score ?? 0;
+      attribution.push({ suite: s.name, value: score, n: ps.length });
+    }
+  }
+  if (attribution.length) d.attributionBySuite = attribution;
   ctx.progress('done', 1);
   return { ...d, source: src.label, cached: false, file: write(d) };
 }
