@@ -165,7 +165,8 @@ export async function detail(params: FeatureDetailParams, ctx: StepContext): Pro
   }
   // and its attribution on a few prompts of each suite
   if (src.direction && attributionPerSuite > 0 && src.direction.vector.length === model.config.dModel) {
-    const lens = makeLens(model, providerFromSaeSet(set, { resident: true }), codecFromTokenizer(tokenizer));
+    // every layer's SAE takes part (as in discovery): kept resident when they are small, else streamed
+    const lens = makeLens(model, providerFromSaeSet(set, { resident: set.estimateBytes() <= 1024 ** 3 }), codecFromTokenizer(tokenizer));
     const skipPrefix = deriveSkipPrefix(tokenizer);
     for (const [si, s] of suites.entries()) {
       ctx.throwIfCancelled();
