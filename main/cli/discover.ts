@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { initBackend } from '../../workers/engine/backend.js';
-import { demoPipeline, runPipelineFile, tempProject, type RunOutcome } from '../../workers/refusal/project.js';
+import { demoPipeline, formatPlan, planPipelineFile, runPipelineFile, tempProject, type RunOutcome } from '../../workers/refusal/project.js';
 import { writeJsonAtomic } from '../../workers/refusal/runs.js';
 import type { StepCtx } from '../../workers/refusal/types.js';
 import { parseFlags, UsageError } from './args.js';
@@ -73,6 +73,7 @@ export async function runDiscoverCommand(argv: string[]): Promise<number> {
     backend: { type: 'string' },
     quiet: { type: 'boolean' },
     'memory-cap': { type: 'string' },
+    plan: { type: 'boolean' },
   });
   const capFlag = values['memory-cap'];
   let memoryCapBytes: number | 'one-sae' | undefined;
@@ -93,6 +94,11 @@ export async function runDiscoverCommand(argv: string[]): Promise<number> {
     if (!values.project) throw new UsageError('missing --project DIR');
     pipeline = positionals[0];
     project = values.project;
+  }
+  if (values.plan) {
+    const plan = planPipelineFile(pipeline, typeof memoryCapBytes === 'number' ? memoryCapBytes : undefined);
+    process.stdout.write(values.json ? `${JSON.stringify(plan)}\n` : `${formatPlan(plan)}\n`);
+    return 0;
   }
   await initBackend({ preference: values.backend as never });
   const ac = new AbortController();

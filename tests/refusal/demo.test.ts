@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { runDiscoverCommand } from '../../main/cli/discover.js';
 import { initBackend } from '../../workers/engine/backend.js';
-import { demoPipeline, runPipelineFile } from '../../workers/refusal/project.js';
+import { demoPipeline, planPipelineFile, runPipelineFile } from '../../workers/refusal/project.js';
 import { writeJsonAtomic } from '../../workers/refusal/runs.js';
 import { quietCtx } from '../../workers/refusal/types.js';
 
@@ -79,6 +79,17 @@ describe.skipIf(!have)('discovery on the demo', () => {
     for (const k of Object.keys(litGens)) expect(litGens[k].map((g: { tokens: number[] }) => g.tokens)).toEqual(shortGens[k].map((g: { tokens: number[] }) => g.tokens));
     console.log(`literal ${lit.seconds.toFixed(1)} s (attribution ${lit.results.timings.attribution.toFixed(2)} s) vs shortcut ${short.seconds.toFixed(1)} s (attribution ${short.timings.attribution.toFixed(2)} s)`);
   }, 300_000);
+
+  it('plans memory from file headers: the shortcut path holds one SAE, the literal path all', () => {
+    const p4 = fs.mkdtempSync(path.join(os.tmpdir(), 'rw-demo-plan-'));
+    const file = path.join(p4, 'pipeline.json');
+    writeJsonAtomic(file, demoPipeline(DEMO));
+    const plan = planPipelineFile(file, 64 * 1024 ** 2);
+    expect(plan.shortcut.parts.saes).toBe(plan.saeBytes.maxLayer);
+    expect(plan.literal.parts.saes).toBe(plan.saeBytes.total);
+    expect(plan.shortcut.peakBytes).toBeLessThan(plan.literal.peakBytes);
+    expect(plan.fitBatch).toBeGreaterThan(0);
+  });
 
   it('runs under a memory cap of the model + one SAE layer (streamed)', async () => {
     const p2 = fs.mkdtempSync(path.join(os.tmpdir(), 'rw-demo-cap-'));

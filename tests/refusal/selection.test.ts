@@ -140,3 +140,15 @@ describe('selection', () => {
     t.dispose();
   });
 });
+
+describe('W12 skip offset from the template', () => {
+  it('BOS for Gemma-style, BOS + system block for Llama-3-style', async () => {
+    const { deriveSkipPrefix } = await import('../../workers/refusal/lens.js');
+    const gemma = { encode: () => [], decode: () => '', encodeInstruction: () => [2, 106, 1645, 108, 55, 107, 108, 106, 2516, 108], tokenToId: () => undefined, bosId: 2, endOfTurnId: 107 };
+    expect(deriveSkipPrefix(gemma)).toBe(1);
+    // <|begin_of_text|>=1, <|start_header_id|>=9: system header at 1, user header at 26
+    const ids = [1, 9, 50, 10, ...Array(22).fill(7), 9, 60, 10, 5, 11, 9, 70, 10];
+    const llama = { encode: () => [], decode: () => '', encodeInstruction: () => ids, tokenToId: (t: string) => (t === '<|start_header_id|>' ? 9 : undefined), bosId: 1, endOfTurnId: 11 };
+    expect(deriveSkipPrefix(llama)).toBe(26);
+  });
+});

@@ -7,13 +7,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { currentBackend } from '../engine/backend.js';
-import { loadModel } from '../model/index.js';
+import { inspectModel, loadModel } from '../model/index.js';
+import { ChatTokenizer } from '../model/tokenizer.js';
 import { SaeSet } from '../sae/set.js';
 import { PromptItemSchema, type PromptItem } from '../../common/suites/schema.js';
 import { seededShuffle } from '../../common/suites/ops.js';
 import { RUN_KIND, RUN_SCHEMA_VERSION } from '../../common/schemas/run.js';
 import { codecFromTokenizer, makeLens, providerFromSaeSet } from './lens.js';
-import { backendCapBytes, formatBytes, planMemory } from './memory.js';
+import { backendCapBytes, formatBytes, pickBatchSize, planMemory, type MemoryPlan } from './memory.js';
 import { discover, DiscoveryParamsSchema, type DiscoveryResults } from './pipeline.js';
 import { listFiles, RunDir, sha256File, sha256Text, writeJsonAtomic } from './runs.js';
 import { toNeuronpediaGraph } from './graph.js';
@@ -287,6 +288,65 @@ export async function runPipelineFile(
     set.close();
     model.dispose();
   }
+}
+
+export interface PipelinePlan {
+  model: string;
+  saeLayers: number;
+  saeBytes: { total: number; maxLayer: number };
+  seqLen: number;
+  capBytes: number | null;
+  shortcut: MemoryPlan;
+  literal: MemoryPlan;
+  /** Largest attribution batch that fits the cap on the shortcut path (null: not even 1). */
+  fitBatch: number | null;
+}
+
+/** The memory plan of a pipeline from file headers only (no weights loaded). */
+export function planPipelineFile(pipelineFile: string, capBytes?: number): PipelinePlan {
+  const pl = readPipeline(pipelineFile);
+  const base = path.dirname(path.resolve(pipelineFile));
+  const modelDir = resolve(base, pl.model);
+  const info = inspectModel(modelDir);
+  const saeSpec = typeof pl.saes === 'string' ? resolve(base, pl.saes) : Object.fromEntries(Object.entries(pl.saes).map(([l, p]) => [Number(l), resolve(base, p)]));
+  const set = SaeSet.open(saeSpec);
+  try {
+    const params = DiscoveryParamsSchema.parse(pl.params);
+    const saeLayerBytes = set.layers.map((l) => set.source(l).estimateBytes());
+    const dSae = Math.max(...set.layers.map((l) => set.meta(l).dSae));
+    let seqLen = 64;
+    try {
+      const tok = ChatTokenizer.fromDir(modelDir);
+      seqLen = Math.max(...loadSuitePrompts(base, pl.suites.harmful).prompts.map((p) => tok.encodeInstruction(p).length));
+    } catch {
+      /* no tokenizer: assume 64 tokens */
+    }
+    const m = { config: info.config, modelBytes: info.weightBytes, saeLayerBytes, dSae, seqLen, newTokens: params.maxNewTokens };
+    const cap = capBytes ?? pl.memoryCapBytes ?? null;
+    return {
+      model: modelDir,
+      saeLayers: set.layers.length,
+      saeBytes: { total: saeLayerBytes.reduce((a, b) => a + b, 0), maxLayer: Math.max(...saeLayerBytes) },
+      seqLen,
+      capBytes: cap,
+      shortcut: planMemory({ ...m, path: 'shortcut' }, params.laBatchSize),
+      literal: planMemory({ ...m, path: 'literal' }, params.laBatchSize),
+      fitBatch: cap === null ? null : (pickBatchSize({ ...m, path: 'shortcut' }, cap)?.batch ?? null),
+    };
+  } finally {
+    set.close();
+  }
+}
+
+export function formatPlan(p: PipelinePlan): string {
+  const part = (x: MemoryPlan) =>
+    `${formatBytes(x.peakBytes)} (model ${formatBytes(x.parts.model)} + SAEs ${formatBytes(x.parts.saes)} + activations ${formatBytes(Math.max(x.parts.attribution, x.parts.generation))}) at batch ${x.batch}`;
+  return [
+    `model ${p.model}; ${p.saeLayers} SAE layers, ${formatBytes(p.saeBytes.total)} (largest ${formatBytes(p.saeBytes.maxLayer)}); prompts up to ${p.seqLen} tokens`,
+    `shortcut path (model + one SAE): ${part(p.shortcut)}`,
+    `literal splice (every SAE):      ${part(p.literal)}`,
+    p.capBytes === null ? 'no cap given' : `cap ${formatBytes(p.capBytes)}: ${p.fitBatch ? `attribution batch ≤ ${p.fitBatch} fits` : 'does not fit even at batch 1'}`,
+  ].join('\n');
 }
 
 export function tempProject(): string {
