@@ -60,6 +60,8 @@ export const DiscoveryParamsSchema = z.object({
     .default({ enabled: true, priorLayers: 2, stopGradient: 'features', clampMeasure: true, samples: 16, nodes: 20 }),
   /** Side effect: CE of the base model's own harmless rollouts under each method's (global) condition. */
   sideEffects: z.boolean().default(false),
+  /** W8: CE over label tokens (default) or the reference's padded B×T mean. */
+  ceNormalise: z.enum(['labels', 'compat']).default('labels'),
   /** Induced refusal on the harmless eval prompts: global CosSim+AP set set to each v (empty: skip). */
   induceValues: z.array(z.number()).default([]),
   seed: z.number().int().default(42),
@@ -278,7 +280,7 @@ export async function discover(
       for (const m of P.methods) {
         const cond = harmlessCondition(m);
         out[m] = (
-          await ceLoss(lens, { items, batchSize: P.genBatchSize, hooks: (rows) => conditionHooks(lens, cond, Array.from({ length: rows }, (_, i) => i)) }, ctx)
+          await ceLoss(lens, { items, batchSize: P.genBatchSize, normalise: P.ceNormalise, hooks: (rows) => conditionHooks(lens, cond, Array.from({ length: rows }, (_, i) => i)) }, ctx)
         ).ce;
       }
       return out;
