@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { demoPipeline } from '../../workers/refusal/project.js';
-import { discoveryRuns, disposeLoaded, resolveSource, samplePrompts } from '../../workers/features/source.js';
+import { discoveryRuns, displayTokens, disposeLoaded, resolveSource, samplePrompts } from '../../workers/features/source.js';
 import { initDemoBackend } from '../../workers/demo/backend.js';
 import { detail } from '../../main/jobs/builtin/features.js';
 import { playground } from '../../main/jobs/builtin/playground.js';
@@ -17,6 +17,13 @@ function write(file: string, v: unknown): void {
   fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.writeFileSync(file, JSON.stringify(v));
 }
+
+describe('displayTokens', () => {
+  it('turns SentencePiece and byte-level markers back into spaces and newlines', () => {
+    const tok = { tokens: (ids: number[]) => ids.map((i) => ['▁How', 'ĠThe', 'Ċ', 'plain', '<bos>'][i]!) };
+    expect(displayTokens(tok, [0, 1, 2, 3, 4])).toEqual([' How', ' The', '\n', 'plain', '<bos>']);
+  });
+});
 
 describe.skipIf(!haveDemo)('resolveSource', () => {
   let project = '';

@@ -335,3 +335,11 @@ export function argmax(row: ArrayLike<number>): number {
 export function numTensors(): number {
   return tf.memory().numTensors;
 }
+
+/**
+ * Token strings for display: the vocabulary pieces with the word-start markers of SentencePiece (▁) and
+ * byte-level BPE (Ġ space, Ċ newline) turned back into the characters they stand for.
+ */
+export function displayTokens(tok: { tokens(ids: number[]): string[] }, ids: number[]): string[] {
+  return tok.tokens(ids).map((t) => (/[▁ĠĊ]/.test(t) ? t.replace(/▁|Ġ/g, ' ').replace(/Ċ/g, '\n') : t));
+}

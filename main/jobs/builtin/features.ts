@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { StepContext } from '../../../common/schemas/job.js';
 import { initBackend, type BackendName } from '../../../workers/engine/backend.js';
-import { loadSource, resolveSource, samplePrompts } from '../../../workers/features/source.js';
+import { displayTokens, loadSource, resolveSource, samplePrompts } from '../../../workers/features/source.js';
 import { featureDetail, type FeatureDetail } from '../../../workers/features/detail.js';
 import { codecFromTokenizer, deriveSkipPrefix, makeLens, providerFromSaeSet } from '../../../workers/refusal/lens.js';
 import { laIg } from '../../../workers/refusal/attribution.js';
@@ -139,8 +139,8 @@ export async function detail(params: FeatureDetailParams, ctx: StepContext): Pro
     layer,
     index,
     prompts: sample,
-    tokens: (ids) => tokenizer.tokens(ids),
-    tokenText: (j) => tokenizer.idToToken(j) ?? tokenizer.decode([j]),
+    tokens: (ids) => displayTokens(tokenizer, ids),
+    tokenText: (j) => displayTokens(tokenizer, [j])[0]!,
     direction: src.direction,
     logitK: opts.logitK,
     context: {

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { StepContext } from '../../../common/schemas/job.js';
 import { initBackend, type BackendName } from '../../../workers/engine/backend.js';
-import { loadSource, resolveSource } from '../../../workers/features/source.js';
+import { displayTokens, loadSource, resolveSource } from '../../../workers/features/source.js';
 import { parseFeatures, runPlayground, type PlaygroundColumn, type PlaygroundEdit, type PlaygroundPositions } from '../../../workers/playground/playground.js';
 import type { AblationSites } from '../../../workers/refusal/hooks.js';
 
@@ -79,7 +79,7 @@ export async function playground(params: PlaygroundParams, ctx: StepContext): Pr
     stopTokens,
     direction: direction ? { vector: direction.vector, sites: direction.sites } : null,
     decode: (ids) => tokenizer.decode(ids, { skipSpecialTokens: true }),
-    tokens: (ids) => tokenizer.tokens(ids),
+    tokens: (ids) => displayTokens(tokenizer, ids),
     signal: ctx.signal,
     onColumn: (kind, done, of) => {
       ctx.log(`${kind}: done`);
