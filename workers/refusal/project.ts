@@ -211,7 +211,11 @@ export async function runPipelineFile(
     throw new Error(
       `planned peak ${formatBytes(shortcut.peakBytes)} (model ${formatBytes(info.weightBytes)} + one SAE ${formatBytes(Math.max(...saeLayerBytes))} + activations at batch ${params.laBatchSize}) exceeds the cap ${formatBytes(cap)}: lower laBatchSize or use a GPU backend`,
     );
-  const saesResident = params.attributionPath === 'literal' || allResident.peakBytes <= cap;
+  // keep every SAE resident only when that plan fits a known cap; with no known cap (GPU backends report
+  // none here) stream one layer at a time unless the SAEs are small
+  const saeTotal = saeLayerBytes.reduce((a, b) => a + b, 0);
+  const saesResident =
+    params.attributionPath === 'literal' || (Number.isFinite(cap) ? allResident.peakBytes <= cap : saeTotal <= 2 * 1024 ** 3);
   ctx.log(`memory: planned peak ${formatBytes(saesResident ? allResident.peakBytes : shortcut.peakBytes)} (cap ${formatBytes(cap)}; SAEs ${saesResident ? 'resident' : 'streamed one layer at a time'})`);
   const provider = providerFromSaeSet(set, { resident: saesResident });
   const lens = makeLens(model, provider, codecFromTokenizer(tokenizer));
