@@ -15,6 +15,7 @@
  * Both match the cpu backend to float32 rounding (tests/engine/kernels.test.ts).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { touchWasmWorkers } from './wasm-threads.js';
 
 type TensorInfo = tf.TensorInfo;
 
@@ -81,6 +82,7 @@ function makeBatchMatMul(stock: Kernel, transposeK: Kernel): Kernel {
     const { a, b } = args.inputs as { a: TensorInfo; b: TensorInfo };
     const { transposeA, transposeB } = (args.attrs ?? {}) as { transposeA: boolean; transposeB: boolean };
     const backend = args.backend as WasmBackendLike;
+    touchWasmWorkers();
     if (!batchMatMulOptions.enabled || a.dtype !== 'float32' || b.dtype !== 'float32' || a.shape.length < 2 || b.shape.length < 2) {
       batchMatMulStats.stock++;
       return stock(args);

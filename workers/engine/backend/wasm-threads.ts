@@ -36,6 +36,51 @@ export interface WasmThreadsPatch {
 
 let tmpDir: string | null = null;
 
+/** emscripten's pthread pool (all workers are started during backend init). */
+const poolWorkers: Array<{ ref(): void; unref(): void }> = [];
+let poolRefd = true;
+
+/** Keeps the pool's workers referenced (they then keep the event loop alive). */
+export function refWasmWorkers(): void {
+  if (poolRefd) return;
+  for (const w of poolWorkers) w.ref();
+  poolRefd = true;
+}
+
+/** Lets the process exit while the pool's workers idle. */
+export function unrefWasmWorkers(): void {
+  if (!poolRefd) return;
+  for (const w of poolWorkers) w.unref();
+  poolRefd = false;
+}
+
+const IDLE_MS = 250;
+let lastUse = 0;
+let idleTimer: ReturnType<typeof setTimeout> | null = null;
+
+/**
+ * Called by the heavy kernels (BatchMatMul): keeps the pool referenced while the engine works and
+ * unreferences it IDLE_MS after the last call, so that a script still exits by itself. (Measured: with
+ * the pool unreferenced during compute, matmuls often ran at the one-thread rate.)
+ */
+export function touchWasmWorkers(): void {
+  if (poolWorkers.length === 0) return;
+  lastUse = Date.now();
+  refWasmWorkers();
+  if (idleTimer) return;
+  const check = () => {
+    if (Date.now() - lastUse >= IDLE_MS) {
+      idleTimer = null;
+      unrefWasmWorkers();
+    } else {
+      idleTimer = setTimeout(check, IDLE_MS);
+      idleTimer.unref?.();
+    }
+  };
+  idleTimer = setTimeout(check, IDLE_MS);
+  idleTimer.unref?.();
+}
+
 function ensureTmpDir(): string {
   if (tmpDir) return tmpDir;
   tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rw-wasm-threads-'));
@@ -165,7 +210,9 @@ export function installWasmThreadsPatch(bundleDir: string): WasmThreadsPatch {
     restore() {
       cjsOs.cpus = origCpus;
       (wt as { Worker: typeof OrigWorker }).Worker = OrigWorker;
-      for (const w of started) w.unref();
+      poolWorkers.push(...started);
+      poolRefd = true;
+      unrefWasmWorkers();
       globalThis.Blob = OrigBlob;
       URL.createObjectURL = origCreate;
       URL.revokeObjectURL = origRevoke;
