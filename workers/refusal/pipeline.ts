@@ -23,6 +23,10 @@ export const DiscoveryParamsSchema = z.object({
   /** Layer-sweep candidates (default every layer below 0.8·L, as Arditi prunes). */
   sweepMaxLayerFrac: z.number().min(0).max(1).default(0.8),
   directionFrom: z.enum(['eval', 'train']).default('eval'),
+  /** Layer sweep score: judged generations under ablation (reference) or the first-token refusal rate. */
+  sweepScore: z.enum(['judge', 'first-token']).default('judge'),
+  /** Prompts generated per candidate layer when the sweep is judged. */
+  sweepPrompts: z.number().int().positive().default(32),
   /** LA-IG metric token j_b: the ablated run's argmax (reference) or its best non-refusal token. */
   jToken: z.enum(['argmax', 'non-refusal']).default('argmax'),
   /** Directional ablation sites for AS, the layer sweep and the LA-IG patched run. */
@@ -90,7 +94,7 @@ export interface DiscoveryResults {
   kind: 'refusal-workbench/discovery-results';
   schemaVersion: 1;
   layer: number;
-  layerSweep: Array<{ layer: number; refusalRate: number; meanRefusalProb: number }> | null;
+  layerSweep: Array<{ layer: number; refusalRate: number; meanRefusalProb: number; judgedRefusalRate?: number }> | null;
   counts: { harmful: number; harmless: number; evalHarmless: number };
   clampValue: number;
   sets: Record<string, FeatureSets>;
@@ -165,7 +169,20 @@ export async function discover(
     const maxL = Math.max(1, Math.floor(P.sweepMaxLayerFrac * L));
     const cands = Array.from({ length: maxL }, (_, l) => l);
     const r = await layerSweep(lens, { directions, prompts: dirHarmful, candidates: cands, sites: P.ablationSites }, ctx);
-    return { layer: r.bestLayer, rows: r.rows };
+    if (P.sweepScore === 'first-token') return { layer: r.bestLayer, rows: r.rows };
+    // reference (§2.2): generate under each layer's ablation and judge; ℓ* = least refusal (ties: first-token score)
+    const sub = dirHarmful.slice(0, P.sweepPrompts);
+    const rows = [];
+    for (const row of r.rows) {
+      const g = await generateUnder(
+        lens,
+        { prompts: sub, condition: { kind: 'ablate', direction: directions[row.layer], sites: P.ablationSites }, maxNewTokens: P.maxNewTokens, batchSize: P.genBatchSize, stopRule: P.stopRule },
+        ctx,
+      );
+      rows.push({ ...row, judgedRefusalRate: (await refusalRate(judge, g)).rate });
+    }
+    const best = [...rows].sort((a, b) => a.judgedRefusalRate - b.judgedRefusalRate || a.refusalRate - b.refusalRate || a.meanRefusalProb - b.meanRefusalProb)[0];
+    return { layer: best.layer, rows };
   });
   const layer = sweep.layer;
   const vR = directions[layer];
