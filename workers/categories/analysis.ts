@@ -26,6 +26,8 @@ export const CategoriesParamsSchema = z.object({
   kStar: z.number().int().positive().default(20),
   steps: z.number().int().positive().default(10),
   alphaRule: z.enum(['trapezoid', 'midpoint', 'left']).default('trapezoid'),
+  /** LA-IG metric token: the ablated run's argmax (reference) or its best non-refusal token. */
+  jToken: z.enum(['argmax', 'non-refusal']).default('argmax'),
   /** The paper clamps the CATQA sets ×−3 for both models (METHOD #15). */
   clampValue: z.number().default(-3),
   truncateSpecific: z.boolean().default(true),
@@ -143,7 +145,7 @@ export async function analyseCategories(
       ranked[c] = [];
       continue;
     }
-    const attr = await laIg(lens, { prompts: ps, direction, pool: pool.pool, steps: P.steps, alphaRule: P.alphaRule, batchSize: P.laBatchSize }, ctx);
+    const attr = await laIg(lens, { prompts: ps, direction, pool: pool.pool, steps: P.steps, alphaRule: P.alphaRule, jToken: P.jToken, batchSize: P.laBatchSize }, ctx);
     ranked[c] = selectFeatures(attr, { kStar: P.kStar, skipPrefix: lens.codec.skipPrefix }).globalScores;
   }
   const sets = categorySets(ranked, { truncate: P.truncateSpecific });

@@ -48,8 +48,10 @@ export function demoCategoriesPipeline(demoDir: string): CategoriesPipeline {
       harmful: { path: path.join(demoDir, 'suites', 'demo-harmful.json'), split: 'test' },
       harmless: { path: path.join(demoDir, 'suites', 'demo-harmless.json'), split: 'train', limit: 64 },
     },
-    // The demo has 2 SAE layers: a wider pool than the default 10 per layer, so that categories can differ.
-    params: { maxNewTokens: 12, k: 64, kStar: 16, maxPerCategory: 12, steps: 4, sweepMaxLayerFrac: 1 },
+    // The demo has 2 SAE layers: a wider pool than the default 10 per layer, so that categories can
+    // differ; and its resid_post ablation rarely flips the first token, so the LA-IG metric uses the
+    // ablated run's best non-refusal token (otherwise most samples have a metric of exactly zero).
+    params: { maxNewTokens: 12, k: 64, kStar: 16, maxPerCategory: 12, steps: 4, sweepMaxLayerFrac: 1, jToken: 'non-refusal' },
   });
 }
 
