@@ -192,7 +192,7 @@ async function child(args: Args): Promise<void> {
   if (slow && !args.slowModels) {
     const est = shape.forwardFlops() / (out.roofline!.gflops * 1e9);
     tf.dispose([a, b]);
-    out.model = `skipped: ${cpu ? 'cpu is a numerical oracle' : 'a software WebGPU adapter checks correctness, it is no engine'} (a forward would take ~${Math.round(est / 60)} min); --slow-models runs it`;
+    out.model = `skipped: ${cpu ? 'cpu is a numerical oracle' : 'a software WebGPU adapter checks correctness, it is no engine'} (a forward would take ~${est < 90 ? `${Math.round(est)} s` : `${Math.round(est / 60)} min`}); --slow-models runs it`;
     out.peak_rss_bytes = process.resourceUsage().maxRSS * 1024;
     process.stdout.write(JSON.stringify(out) + '\n');
     return;
