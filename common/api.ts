@@ -136,6 +136,8 @@ export const requestSchemas = {
   'files.list': z.object({ path: ProjectPath }).strict(),
   'files.readText': z.object({ path: ProjectPath }).strict(),
   'files.writeText': z.object({ path: ProjectPath, text: z.string().max(50_000_000) }).strict(),
+  /** Binary exports (PNG, PDF) travel base64-encoded over both transports. */
+  'files.writeBase64': z.object({ path: ProjectPath, base64: z.string().max(70_000_000).regex(/^[A-Za-z0-9+/]*={0,2}$/, 'base64') }).strict(),
   'jobs.steps': Empty,
   'jobs.list': Empty,
   'jobs.get': z.object({ id: z.string().min(1).max(100) }).strict(),
@@ -172,6 +174,7 @@ export interface ApiSpec {
   'files.list': [Req<'files.list'>, FileEntry[]];
   'files.readText': [Req<'files.readText'>, string];
   'files.writeText': [Req<'files.writeText'>, { path: string }];
+  'files.writeBase64': [Req<'files.writeBase64'>, { path: string }];
   'jobs.steps': [Req<'jobs.steps'>, StepInfo[]];
   'jobs.list': [Req<'jobs.list'>, JobInfo[]];
   'jobs.get': [Req<'jobs.get'>, JobInfo];

@@ -2,6 +2,7 @@
  * Runs steps inside a worker thread. One job at a time per worker; `cache` survives across jobs so
  * models and SAEs are loaded once. Never imports Electron or React.
  */
+import { format } from 'node:util';
 import { parentPort } from 'node:worker_threads';
 import type { StepContext, StepFn } from '../../common/schemas/job.js';
 import type { FromWorker, ToWorker } from './protocol.js';
@@ -23,9 +24,24 @@ function send(m: FromWorker): void {
   port!.postMessage(m);
 }
 
+/**
+ * A step's console output goes to its job log as messages, ordered with its 'done' message (piped
+ * stdout can arrive after the job has ended and be lost); stdout stays the channel for native prints.
+ */
+let currentJob: string | null = null;
+for (const level of ['log', 'info', 'debug', 'warn', 'error'] as const) {
+  const original = console[level].bind(console);
+  console[level] = (...args: unknown[]) => {
+    if (!currentJob) return original(...args);
+    const prefix = level === 'warn' || level === 'error' ? `[${level}] ` : '';
+    send({ type: 'log', jobId: currentJob, line: prefix + format(...args) });
+  };
+}
+
 async function run(msg: Extract<ToWorker, { type: 'run' }>): Promise<void> {
   const ac = new AbortController();
   controllers.set(msg.jobId, ac);
+  currentJob = msg.jobId;
   const ctx: StepContext = {
     jobId: msg.jobId,
     signal: ac.signal,
@@ -59,6 +75,7 @@ async function run(msg: Extract<ToWorker, { type: 'run' }>): Promise<void> {
     }
   } finally {
     controllers.delete(msg.jobId);
+    currentJob = null;
   }
 }
 

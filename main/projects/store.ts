@@ -262,7 +262,8 @@ export class Project {
     return fsp.readFile(this.resolve(p), 'utf8');
   }
 
-  async writeText(p: string, text: string): Promise<string> {
+  /** Atomic write of a project file (text, or bytes for binary exports); project.json and features.json are refused. */
+  async writeText(p: string, text: string | Uint8Array): Promise<string> {
     const abs = this.resolve(p);
     const rel = toProjectRelative(this.dir, abs);
     if (rel === PROJECT_FILE || rel === FEATURES_FILE) {

@@ -208,6 +208,7 @@ export class WorkbenchCore extends EventEmitter<{ event: [ApiEvent] }> {
       'files.list': async ({ path: p }) => this.requireProject().listFiles(p),
       'files.readText': async ({ path: p }) => this.requireProject().readText(p),
       'files.writeText': async ({ path: p, text }) => ({ path: await this.requireProject().writeText(p, text) }),
+      'files.writeBase64': async ({ path: p, base64 }) => ({ path: await this.requireProject().writeText(p, Buffer.from(base64, 'base64')) }),
       'jobs.steps': async () => this.queue.registry.list(),
       'jobs.list': async () => this.queue.list(),
       'jobs.get': async ({ id }) => this.queue.get(id),

@@ -98,8 +98,8 @@ describe('job queue', () => {
     const j = await queue.waitFor(queue.start('test.writesRun').id);
     expect(j.result).toBe(path.join(work.dir, 'runs', j.id));
     expect(existsSync(j.result as string)).toBe(true);
-    await new Promise((r) => setTimeout(r, 100));
-    expect(queue.get(j.id).log.join('\n')).toContain('hello from console.log');
+    // A worker's stdout is piped asynchronously: the line may land just after the job ends.
+    await expect.poll(() => queue.get(j.id).log.join('\n'), { timeout: 5000 }).toContain('hello from console.log');
   });
 
   it('accepts the engine\'s positional progress(stage, fraction, message)', async () => {

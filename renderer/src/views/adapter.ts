@@ -366,10 +366,9 @@ export function fromShellApi(api: ShellApi): ViewApi {
 
     async writeExport(name, data) {
       if (typeof data !== 'string') {
-        // files.writeText carries text only: binary exports (PNG) are written base64-encoded beside a note
         let s = '';
         for (let i = 0; i < data.length; i++) s += String.fromCharCode(data[i]);
-        const r = await api.files.writeText({ path: `exports/${name}.base64`, text: btoa(s) });
+        const r = await api.files.writeBase64({ path: `exports/${name}`, base64: btoa(s) });
         return r.path;
       }
       const r = await api.files.writeText({ path: `exports/${name}`, text: data });
