@@ -9,22 +9,12 @@ import { RUN_KIND, RUN_SCHEMA_VERSION } from '../../common/schemas/run.js';
 import { currentBackend } from '../engine/backend.js';
 import { loadModel } from '../model/index.js';
 import { codecFromTokenizer, makeLens, providerFromSaeSet } from '../refusal/lens.js';
-import { loadSuitePrompts, type SuiteRef } from '../refusal/project.js';
-import { listFiles, RunDir, sha256File, sha256Text, writeJsonAtomic } from '../refusal/runs.js';
+import { loadSuitePrompts, SuiteRefSchema, type SuiteRef } from '../refusal/project.js';
+import { listFiles, readJsonFile, RunDir, sha256File, sha256Text, writeJsonAtomic } from '../refusal/runs.js';
 import type { StepCtx } from '../refusal/types.js';
 import { SaeSet } from '../sae/set.js';
 import { analyseCategories, CategoriesParamsSchema, type CategoriesResults, type CategoryItem } from './analysis.js';
 
-const SuiteRefSchema = z.union([
-  z.string(),
-  z.object({
-    path: z.string(),
-    split: z.enum(['train', 'val', 'test']).optional(),
-    tags: z.array(z.string()).optional(),
-    excludeTags: z.array(z.string()).optional(),
-    limit: z.number().int().positive().optional(),
-  }),
-]);
 
 export const CategoriesPipelineSchema = z.object({
   kind: z.literal('refusal-workbench/categories-pipeline'),
@@ -56,18 +46,7 @@ export function demoCategoriesPipeline(demoDir: string): CategoriesPipeline {
 }
 
 export function readCategoriesPipeline(file: string): CategoriesPipeline {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(fs.readFileSync(file, 'utf8'));
-  } catch (e) {
-    throw new Error(`${file}: cannot read pipeline file (${(e as Error).message})`);
-  }
-  const p = CategoriesPipelineSchema.safeParse(raw);
-  if (!p.success) {
-    const i = p.error.issues[0];
-    throw new Error(`${file}: not a categories pipeline: ${i?.path.join('.')}: ${i?.message}`);
-  }
-  return p.data;
+  return readJsonFile(file, CategoriesPipelineSchema, 'a categories pipeline');
 }
 
 const resolveFrom = (base: string, p: string) => (path.isAbsolute(p) ? p : path.resolve(base, p));

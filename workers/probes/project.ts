@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { importSuite } from '../../common/suites/import.js';
-import { PromptItemSchema, type PromptItem } from '../../common/suites/schema.js';
+import type { PromptItem } from '../../common/suites/schema.js';
 import { RUN_KIND, RUN_SCHEMA_VERSION } from '../../common/schemas/run.js';
 import { currentBackend } from '../engine/backend.js';
 import { JudgeCache } from '../eval/judges/cache.js';
@@ -19,7 +19,8 @@ import type { Judge } from '../eval/judges/types.js';
 import { loadModel } from '../model/index.js';
 import { codecFromTokenizer, makeLens, providerFromSaeSet } from '../refusal/lens.js';
 import type { DiscoveryResults } from '../refusal/pipeline.js';
-import { listFiles, readJson, RunDir, sha256File, sha256Text, writeJsonAtomic } from '../refusal/runs.js';
+import { loadSuitePrompts, SuiteRefSchema } from '../refusal/project.js';
+import { listFiles, readJson, readJsonFile, RunDir, sha256File, sha256Text, writeJsonAtomic } from '../refusal/runs.js';
 import type { FeatureSet, StepCtx } from '../refusal/types.js';
 import { parseFeatureId } from '../sae/features.js';
 import { SaeSet } from '../sae/set.js';
@@ -39,16 +40,6 @@ import {
 import type { ProbeRunResult } from './report.js';
 import { writeProbeReport } from './report-files.js';
 
-const SuiteRefSchema = z.union([
-  z.string(),
-  z.object({
-    path: z.string(),
-    split: z.enum(['train', 'val', 'test']).optional(),
-    tags: z.array(z.string()).optional(),
-    excludeTags: z.array(z.string()).optional(),
-    limit: z.number().int().positive().optional(),
-  }),
-]);
 export type ProbeSuiteRef = z.infer<typeof SuiteRefSchema>;
 
 export const ProbePipelineSchema = z.object({
@@ -85,18 +76,7 @@ export const ProbePipelineSchema = z.object({
 export type ProbePipeline = z.infer<typeof ProbePipelineSchema>;
 
 export function readProbePipeline(file: string): ProbePipeline {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(fs.readFileSync(file, 'utf8'));
-  } catch (e) {
-    throw new Error(`${file}: cannot read probe pipeline (${(e as Error).message})`);
-  }
-  const p = ProbePipelineSchema.safeParse(raw);
-  if (!p.success) {
-    const i = p.error.issues[0];
-    throw new Error(`${file}: not a probe pipeline: ${i?.path.join('.')}: ${i?.message}`);
-  }
-  return p.data;
+  return readJsonFile(file, ProbePipelineSchema, 'a probe pipeline');
 }
 
 /**
@@ -131,25 +111,7 @@ const resolveFrom = (base: string, p: string) => (path.isAbsolute(p) ? p : path.
 
 /** A suite's items after the split/tag/limit filters (JSON prompt suites; .tsv etc. through the importer). */
 export function loadSuiteItems(base: string, ref: ProbeSuiteRef): { items: PromptItem[]; file: string } {
-  const r = typeof ref === 'string' ? { path: ref } : ref;
-  const file = resolveFrom(base, r.path);
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new Error(`${file}: cannot read prompt suite (${(e as Error).message})`);
-  }
-  let items: PromptItem[];
-  if (file.toLowerCase().endsWith('.json')) {
-    const parsed = z.object({ kind: z.literal('prompt-suite'), items: z.array(PromptItemSchema) }).safeParse(JSON.parse(text));
-    if (!parsed.success) throw new Error(`${file}: not a prompt-suite file (${parsed.error.issues[0]?.message})`);
-    items = parsed.data.items;
-  } else items = importSuite(text, path.basename(file)).items;
-  if ('split' in r && r.split) items = items.filter((i) => i.split === r.split);
-  if ('tags' in r && r.tags) items = items.filter((i) => r.tags!.every((t) => i.tags.includes(t)));
-  if ('excludeTags' in r && r.excludeTags) items = items.filter((i) => !r.excludeTags!.some((t) => i.tags.includes(t)));
-  if ('limit' in r && r.limit) items = items.slice(0, r.limit);
-  if (!items.length) throw new Error(`${file}: no prompts left after the split/tag filters`);
+  const { items, file } = loadSuitePrompts(base, ref);
   return { items, file };
 }
 

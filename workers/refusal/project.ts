@@ -10,13 +10,14 @@ import { currentBackend } from '../engine/backend.js';
 import { inspectModel, loadModel } from '../model/index.js';
 import { ChatTokenizer } from '../model/tokenizer.js';
 import { SaeSet } from '../sae/set.js';
+import { importSuite } from '../../common/suites/import.js';
 import { PromptItemSchema, type PromptItem } from '../../common/suites/schema.js';
 import { seededShuffle } from '../../common/suites/ops.js';
 import { RUN_KIND, RUN_SCHEMA_VERSION } from '../../common/schemas/run.js';
 import { codecFromTokenizer, makeLens, providerFromSaeSet } from './lens.js';
 import { backendCapBytes, formatBytes, pickBatchSize, planMemory, type MemoryPlan } from './memory.js';
 import { discover, DiscoveryParamsSchema, type DiscoveryResults } from './pipeline.js';
-import { listFiles, RunDir, sha256File, sha256Text, writeJsonAtomic } from './runs.js';
+import { listFiles, RunDir, sha256File, sha256Text, writeJsonAtomic, readJsonFile } from './runs.js';
 import { toNeuronpediaGraph } from './graph.js';
 import type { StepCtx } from './types.js';
 import { JudgeSpecSchema, makeJudge, type JudgeSpec } from '../eval/judges/factory.js';
@@ -37,7 +38,7 @@ async function judgeFrom(spec: JudgeSpec, cache: JudgeCache, field: 'refused' | 
   return numericJudge(j, field);
 }
 
-const SuiteRefSchema = z.union([
+export const SuiteRefSchema = z.union([
   z.string(),
   z.object({
     path: z.string(),
@@ -81,16 +82,25 @@ function resolve(base: string, p: string): string {
 export function loadSuitePrompts(base: string, ref: SuiteRef): { prompts: string[]; items: PromptItem[]; file: string } {
   const r = typeof ref === 'string' ? { path: ref } : ref;
   const file = resolve(base, r.path);
-  let raw: unknown;
+  let text: string;
   try {
-    raw = JSON.parse(fs.readFileSync(file, 'utf8'));
+    text = fs.readFileSync(file, 'utf8');
   } catch (e) {
     throw new Error(`${file}: cannot read prompt suite (${(e as Error).message})`);
   }
-  // lenient: a suite's `pair` may name an item of another suite (vanilla/adversarial suites)
-  const parsed = z.object({ kind: z.literal('prompt-suite'), items: z.array(PromptItemSchema) }).safeParse(raw);
-  if (!parsed.success) throw new Error(`${file}: not a prompt-suite file (${parsed.error.issues[0]?.message})`);
-  let items = parsed.data.items;
+  let items: PromptItem[];
+  if (file.toLowerCase().endsWith('.json')) {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(text);
+    } catch (e) {
+      throw new Error(`${file}: not JSON (${(e as Error).message})`);
+    }
+    // lenient: a suite's `pair` may name an item of another suite (vanilla/adversarial suites)
+    const parsed = z.object({ kind: z.literal('prompt-suite'), items: z.array(PromptItemSchema) }).safeParse(raw);
+    if (!parsed.success) throw new Error(`${file}: not a prompt-suite file (${parsed.error.issues[0]?.message})`);
+    items = parsed.data.items;
+  } else items = importSuite(text, path.basename(file)).items; // CSV, JSONL, TXT, WildJailbreak TSV
   if ('split' in r && r.split) items = items.filter((i) => i.split === r.split);
   if ('tags' in r && r.tags) items = items.filter((i) => r.tags!.every((t) => i.tags.includes(t)));
   if ('excludeTags' in r && r.excludeTags) items = items.filter((i) => !r.excludeTags!.some((t) => i.tags.includes(t)));
@@ -114,18 +124,7 @@ export function loadPairs(base: string, ref: SuiteRef): { pairs: Array<{ vanilla
 }
 
 export function readPipeline(file: string): Pipeline {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(fs.readFileSync(file, 'utf8'));
-  } catch (e) {
-    throw new Error(`${file}: cannot read pipeline file (${(e as Error).message})`);
-  }
-  const p = PipelineSchema.safeParse(raw);
-  if (!p.success) {
-    const i = p.error.issues[0];
-    throw new Error(`${file}: not a pipeline file: ${i?.path.join('.')}: ${i?.message}`);
-  }
-  return p.data;
+  return readJsonFile(file, PipelineSchema, 'a pipeline file');
 }
 
 /** The demo pipeline: held-out harmful test prompts, harmless train prompts for the direction, harmless test. */

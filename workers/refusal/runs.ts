@@ -90,3 +90,19 @@ export class RunDir {
     };
   }
 }
+
+/** Read a JSON file and validate it; errors name the file and the first problem (what = "a pipeline file"). */
+export function readJsonFile<T>(file: string, schema: { safeParse(raw: unknown): { success: true; data: T } | { success: false; error: { issues: Array<{ path: PropertyKey[]; message: string }> } } }, what: string): T {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new Error(`${file}: cannot read ${what} (${(e as Error).message})`);
+  }
+  const p = schema.safeParse(raw);
+  if (!p.success) {
+    const i = p.error.issues[0];
+    throw new Error(`${file}: not ${what}: ${i?.path.map(String).join('.')}: ${i?.message}`);
+  }
+  return p.data;
+}
