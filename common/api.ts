@@ -138,6 +138,8 @@ export const requestSchemas = {
   'files.writeText': z.object({ path: ProjectPath, text: z.string().max(50_000_000) }).strict(),
   /** Binary exports (PNG, PDF) travel base64-encoded over both transports. */
   'files.writeBase64': z.object({ path: ProjectPath, base64: z.string().max(70_000_000).regex(/^[A-Za-z0-9+/]*={0,2}$/, 'base64') }).strict(),
+  /** A report rendered to PDF by the desktop app (Electron printToPDF); the headless server refuses it. */
+  'files.writePdf': z.object({ path: ProjectPath, html: z.string().max(20_000_000) }).strict(),
   'jobs.steps': Empty,
   'jobs.list': Empty,
   'jobs.get': z.object({ id: z.string().min(1).max(100) }).strict(),
@@ -175,6 +177,7 @@ export interface ApiSpec {
   'files.readText': [Req<'files.readText'>, string];
   'files.writeText': [Req<'files.writeText'>, { path: string }];
   'files.writeBase64': [Req<'files.writeBase64'>, { path: string }];
+  'files.writePdf': [Req<'files.writePdf'>, { path: string }];
   'jobs.steps': [Req<'jobs.steps'>, StepInfo[]];
   'jobs.list': [Req<'jobs.list'>, JobInfo[]];
   'jobs.get': [Req<'jobs.get'>, JobInfo];

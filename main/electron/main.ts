@@ -14,6 +14,7 @@ import { WorkbenchCore } from '../server/core.js';
 import { RENDERER_CSP } from '../server/server.js';
 import { registerIpc } from './ipc.js';
 import { APP_SCHEME, APP_URL, appUrlToRelativePath, isNavigationAllowed, permissionDecision, windowOpenDecision } from './policy.js';
+import { makePrintToPdf } from './print-pdf.js';
 import { openElectronSettings } from './settings-store.js';
 import { PRELOAD_PATH, RENDERER_DIST, WINDOW_SIZE } from './window-options.js';
 
@@ -100,7 +101,7 @@ let ipcHandle: ReturnType<typeof registerIpc> | null = null;
 async function main(): Promise<void> {
   await app.whenReady();
   installPolicies();
-  core = new WorkbenchCore({ settings: openElectronSettings(), shell: 'electron' });
+  core = new WorkbenchCore({ settings: openElectronSettings(), shell: 'electron', printToPdf: makePrintToPdf(BrowserWindow) });
   ipcHandle = registerIpc(ipcMain, core, trusted);
   core.on('event', (e) => {
     if (e.type === 'notification' && Notification.isSupported() && !mainWindow?.isFocused()) {

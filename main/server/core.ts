@@ -40,6 +40,8 @@ export interface WorkbenchCoreOptions {
   demoAssetsDir?: string;
   /** Jobs running longer than this get a notification when they finish (ms, default 10 s). */
   notifyAfterMs?: number;
+  /** HTML → PDF bytes; only the desktop shell has one (Electron printToPDF). */
+  printToPdf?: (html: string) => Promise<Uint8Array>;
 }
 
 let version = '0.0.0';
@@ -209,6 +211,14 @@ export class WorkbenchCore extends EventEmitter<{ event: [ApiEvent] }> {
       'files.readText': async ({ path: p }) => this.requireProject().readText(p),
       'files.writeText': async ({ path: p, text }) => ({ path: await this.requireProject().writeText(p, text) }),
       'files.writeBase64': async ({ path: p, base64 }) => ({ path: await this.requireProject().writeText(p, Buffer.from(base64, 'base64')) }),
+      'files.writePdf': async ({ path: p, html }) => {
+        const print = this.opts.printToPdf;
+        if (!print) {
+          throw Object.assign(new Error('PDF export needs the desktop app (Electron printToPDF); export the HTML report and print it from a browser'), { code: 'UNSUPPORTED' });
+        }
+        const project = this.requireProject();
+        return { path: await project.writeText(p, await print(html)) };
+      },
       'jobs.steps': async () => this.queue.registry.list(),
       'jobs.list': async () => this.queue.list(),
       'jobs.get': async ({ id }) => this.queue.get(id),

@@ -374,6 +374,9 @@ export function fromShellApi(api: ShellApi): ViewApi {
       const r = await api.files.writeText({ path: `exports/${name}`, text: data });
       return r.path;
     },
+    async writePdf(name, html) {
+      return (await api.files.writePdf({ path: `exports/${name}`, html })).path;
+    },
     async listExports() {
       const files = await api.files.list({ path: 'exports' }).catch(() => []);
       return files.filter((f) => f.type === 'file').map((f) => ({ name: f.name, path: f.path, kind: f.name.split('.').slice(1).join('.') }));

@@ -340,6 +340,8 @@ export interface ViewApi {
 
   /** Write an export into the project's exports/ folder; returns the path written. */
   writeExport?(name: string, data: string | Uint8Array): Promise<string>;
+  /** Render an HTML report to PDF into exports/ (desktop app only; the server refuses with a reason). */
+  writePdf?(name: string, html: string): Promise<string>;
   listExports?(): Promise<ExportRecordVM[]>;
 }
 

@@ -107,6 +107,11 @@ export function ProbesView({ api: rawApi }: { api: WorkbenchApi }) {
         <button data-testid="export-probe-report-html" onClick={() => save(`${base}-report.html`, () => reportToHtml(rep()))}>
           Report .html
         </button>
+        {api.writePdf && (
+          <button data-testid="export-probe-report-pdf" title="Desktop app: printed with Electron's printToPDF" onClick={() => act.run(async () => setSaved(await api.writePdf!(`${base}-report.pdf`, reportToHtml(rep()))))}>
+            Report .pdf
+          </button>
+        )}
       </ViewHeader>
       <ErrorLine error={act.error} />
       {act.slow && <ProgressBar label="Exporting" />}
