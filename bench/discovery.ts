@@ -88,6 +88,7 @@ async function main(): Promise<void> {
     const prof = await tf.profile(async () => {
       pool = (await cosinePool(lens, { direction, k: 10, kStar: 20 }, quietCtx())).pool;
       poolSeconds = (performance.now() - t0) / 1000;
+      log(`${path_}: pool ${poolSeconds.toFixed(1)} s, attribution…`);
       attr = await laIg(lens, { prompts, direction, pool, steps: STEPS, path: path_, batchSize: BATCH }, quietCtx());
       return tf.scalar(0);
     });
@@ -101,6 +102,7 @@ async function main(): Promise<void> {
 
   // The activation working set of one bare gradient pass (batch × seq, every resid_post): the
   // "activations" term of the memory target, measured rather than guessed.
+  log('bare gradient pass');
   const bare = await tf.profile(() => {
     const batch = { inputIds: prompts.slice(0, BATCH).map((p) => p.ids) };
     const { grads } = gradientsAtHooks(model, batch, layers.map((l) => hookNames.residPost(l)), (o) => tf.sum(o.logits!) as tf.Scalar);
@@ -108,7 +110,9 @@ async function main(): Promise<void> {
     return tf.scalar(0);
   });
   const activationBytes = bare.peakBytes - model.weightBytes();
+  log(`bare pass peak ${(bare.peakBytes / 2 ** 20).toFixed(0)} MiB; shortcut path`);
   const shortcut = await runPath('shortcut');
+  log('literal path');
   const literal = await runPath('literal');
   const selS = selectFeatures(shortcut.attr, { kStar: 20, skipPrefix: 1 }).global.sets[0]!;
   const selL = selectFeatures(literal.attr, { kStar: 20, skipPrefix: 1 }).global.sets[0]!;

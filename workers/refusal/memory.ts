@@ -33,8 +33,11 @@ export function planMemory(m: MemoryInputs, batch: number): MemoryPlan {
   const saes = m.path === 'shortcut' ? saeMax : m.saeLayerBytes.reduce((a, b) => a + b, 0);
   // cached residuals: ablated, clean, target (compat), ḡ accumulator → 4 × L × B × T × d
   const caches = 4 * L * B * T * d * f;
-  // tape of one gradient pass: per layer residual-sized tensors, MLP, attention scores; logits ×3
-  const tapePerLayer = B * T * (10 * d + 3 * c.dMlp + 3 * c.nHeads * T) * f;
+  // Tape of one gradient pass. tfjs keeps every elementwise intermediate (GeGLU/tanh, RMSNorm, RoPE,
+  // soft-capping) and wasm copies on reshape/identity: calibrated against bench:discovery's measured
+  // bare gradient pass (708 MB for 4 × 24 tokens on 8 layers, d 1024, d_mlp 4096 ≈ 40·d + 45·d_mlp floats
+  // per token and layer), not the ~10·d + 3·d_mlp a framework that frees eagerly would need.
+  const tapePerLayer = B * T * (40 * d + 45 * c.dMlp + 3 * c.nHeads * T) * f;
   const splice = m.path === 'literal' ? L * B * T * m.dSae * f * 5 : 0;
   const tape = L * tapePerLayer + 3 * B * T * c.vocabSize * f + splice;
   // per-layer projection: fP, fC, Δ, grad_f, attr [B,T,dSae]
