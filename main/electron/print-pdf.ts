@@ -8,14 +8,13 @@ export interface PdfWindowFactory {
   new (opts: Electron.BrowserWindowConstructorOptions): BrowserWindowType;
 }
 
-export const PDF_WINDOW_OPTIONS: Electron.BrowserWindowConstructorOptions = {
-  show: false,
-  webPreferences: { sandbox: true, contextIsolation: true, nodeIntegration: false, javascript: false, webSecurity: true },
-};
-
 export function makePrintToPdf(BrowserWindow: PdfWindowFactory): (html: string) => Promise<Uint8Array> {
   return async (html) => {
-    const win = new BrowserWindow(PDF_WINDOW_OPTIONS);
+    // Options inline (not a shared constant) so static checkers such as Electronegativity see them.
+    const win = new BrowserWindow({
+      show: false,
+      webPreferences: { sandbox: true, contextIsolation: true, nodeIntegration: false, javascript: false, webSecurity: true },
+    });
     try {
       await win.loadURL(`data:text/html;charset=utf-8,${encodeURIComponent(html)}`);
       const pdf = await win.webContents.printToPDF({ printBackground: true, pageSize: 'A4' });

@@ -4,22 +4,11 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../workers/engine/backend.js';
 import { hookNames, leftPad, loadModel, type Hooks, type LoadedModel } from '../../workers/model/index.js';
 import { fixturesDir } from '../helpers/fixtures.js';
+import { greedyRecompute } from '../helpers/recompute.js';
 
 /** Greedy decoding by full recompute at every step (no cache): the ground truth for the cache. */
 function recompute(lm: LoadedModel, prompts: number[][], n: number, hooks: Hooks): number[][] {
-  const seqs = prompts.map((p) => [...p]);
-  for (let s = 0; s < n; s++) {
-    const batch = leftPad(seqs, 0);
-    const next = tf.tidy(() => {
-      const out = lm.model.forward(batch, { hooks });
-      const T = batch.inputIds[0]!.length;
-      return tf.argMax(tf.reshape(tf.slice(out.logits!, [0, T - 1, 0], [seqs.length, 1, lm.config.vocabSize]), [seqs.length, lm.config.vocabSize]), 1);
-    });
-    const ids = Array.from(next.dataSync());
-    next.dispose();
-    ids.forEach((t, b) => seqs[b]!.push(t));
-  }
-  return seqs.map((s, b) => s.slice(prompts[b]!.length));
+  return greedyRecompute(lm.model, prompts, n, hooks);
 }
 
 for (const fixture of ['gemma2-tiny', 'llama31-tiny']) {

@@ -9,21 +9,10 @@ import { TfSae, sliceSae } from '../../workers/sae/sae.js';
 import { clampHooks, editedFeatures, spliceHook, spliceHooks, type EditSpec } from '../../workers/sae/splice.js';
 import type { Sae } from '../../workers/sae/types.js';
 import { FIX, maxAbsDiff } from './helpers.js';
+import { greedyRecompute } from '../helpers/recompute.js';
 
 function recompute(lm: LoadedModel, prompts: number[][], n: number, hooks: Hooks): number[][] {
-  const seqs = prompts.map((p) => [...p]);
-  for (let s = 0; s < n; s++) {
-    const batch = leftPad(seqs, 0);
-    const next = tf.tidy(() => {
-      const out = lm.model.forward(batch, { hooks });
-      const T = batch.inputIds[0]!.length;
-      return tf.argMax(tf.reshape(tf.slice(out.logits!, [0, T - 1, 0], [seqs.length, 1, lm.config.vocabSize]), [seqs.length, lm.config.vocabSize]), 1);
-    });
-    const ids = Array.from(next.dataSync());
-    next.dispose();
-    ids.forEach((t, b) => seqs[b]!.push(t));
-  }
-  return seqs.map((s, b) => s.slice(prompts[b]!.length));
+  return greedyRecompute(lm.model, prompts, n, hooks);
 }
 
 /** The most often active features of an SAE on a batch. */

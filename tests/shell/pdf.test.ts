@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { WorkbenchCore } from '../../main/server/core.js';
 import { Settings } from '../../main/settings/settings.js';
-import { makePrintToPdf, PDF_WINDOW_OPTIONS, type PdfWindowFactory } from '../../main/electron/print-pdf.js';
+import { makePrintToPdf, type PdfWindowFactory } from '../../main/electron/print-pdf.js';
 import { tempDir } from './helpers.js';
 
 const t = tempDir('rw-pdf-');
@@ -38,7 +38,8 @@ describe('PDF reports', () => {
     const log: string[] = [];
     class FakeWindow {
       constructor(readonly opts: Electron.BrowserWindowConstructorOptions) {
-        log.push(`new show=${opts.show} js=${opts.webPreferences?.javascript} sandbox=${opts.webPreferences?.sandbox}`);
+        const w = opts.webPreferences;
+        log.push(`new show=${opts.show} js=${w?.javascript} sandbox=${w?.sandbox} isolation=${w?.contextIsolation} node=${w?.nodeIntegration}`);
       }
       async loadURL(url: string) {
         log.push(`load ${decodeURIComponent(url)}`);
@@ -50,7 +51,6 @@ describe('PDF reports', () => {
     }
     const pdf = await makePrintToPdf(FakeWindow as unknown as PdfWindowFactory)('<b>r</b>');
     expect(Buffer.from(pdf).toString()).toBe('%PDF');
-    expect(log).toEqual(['new show=false js=false sandbox=true', 'load data:text/html;charset=utf-8,<b>r</b>', 'destroy']);
-    expect(PDF_WINDOW_OPTIONS.webPreferences?.nodeIntegration).toBe(false);
+    expect(log).toEqual(['new show=false js=false sandbox=true isolation=true node=false', 'load data:text/html;charset=utf-8,<b>r</b>', 'destroy']);
   });
 });
