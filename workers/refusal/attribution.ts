@@ -193,18 +193,32 @@ function igShortcut(lens: Lens, c: BatchCaches, layers: number[], sched: AlphaPo
       logits = r.logits!;
       return tf.sum(tf.mul(lastLogits(r.logits!), c.coef)) as tf.Scalar;
     };
-    const gs = tf.grads(f)(deltas);
+    accumulateGrads(acc, layers, f, deltas, weight);
     (logits as tf.Tensor3D | null)?.dispose();
-    deltas.forEach((t) => t.dispose());
-    layers.forEach((l, k) => {
-      const prev = acc.get(l);
-      const next = tf.tidy(() => (prev ? tf.add(prev, tf.mul(gs[k], weight)) : tf.mul(gs[k], weight)) as tf.Tensor3D);
-      prev?.dispose();
-      acc.set(l, next);
-      gs[k].dispose();
-    });
   }
   return acc;
+}
+
+/**
+ * One IG pass: gradients of `f` w.r.t. the zero leaves `deltas` (one per layer), added with weight `weight`
+ * into `acc` (layer → running α-average). Disposes the leaves and the gradients.
+ */
+function accumulateGrads(
+  acc: Map<number, tf.Tensor3D>,
+  layers: number[],
+  f: (...ds: tf.Tensor[]) => tf.Scalar,
+  deltas: tf.Tensor[],
+  weight: number,
+): void {
+  const gs = tf.grads(f)(deltas);
+  deltas.forEach((t) => t.dispose());
+  layers.forEach((l, k) => {
+    const prev = acc.get(l);
+    const next = tf.tidy(() => (prev ? tf.add(prev, tf.mul(gs[k], weight)) : tf.mul(gs[k], weight)) as tf.Tensor3D);
+    prev?.dispose();
+    acc.set(l, next);
+    gs[k].dispose();
+  });
 }
 
 /** IG passes, literal splice with every SAE held: returns layer → mean_α ∂m/∂f_α [B,T,dSae]. */
@@ -244,16 +258,8 @@ function igLiteral(
       logits = r.logits!;
       return tf.sum(tf.mul(lastLogits(r.logits!), c.coef)) as tf.Scalar;
     };
-    const gs = tf.grads(f)(deltas);
+    accumulateGrads(acc, layers, f, deltas, weight);
     (logits as tf.Tensor3D | null)?.dispose();
-    deltas.forEach((t) => t.dispose());
-    layers.forEach((l, k) => {
-      const prev = acc.get(l);
-      const next = tf.tidy(() => (prev ? tf.add(prev, tf.mul(gs[k], weight)) : tf.mul(gs[k], weight)) as tf.Tensor3D);
-      prev?.dispose();
-      acc.set(l, next);
-      gs[k].dispose();
-    });
   }
   for (const t of [...fp.values(), ...rp.values()]) t.dispose();
   return acc;
