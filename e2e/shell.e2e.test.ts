@@ -9,7 +9,8 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } fro
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
+import { launchChromium } from './chromium.js';
 import { WorkbenchCore } from '../main/server/core.js';
 import { startServer, type RunningServer } from '../main/server/server.js';
 import { Settings } from '../main/settings/settings.js';
@@ -17,7 +18,6 @@ import { Settings } from '../main/settings/settings.js';
 const REPO = fileURLToPath(new URL('../', import.meta.url));
 const DIST = path.join(REPO, 'renderer', 'dist');
 const ARTIFACTS = path.join(REPO, 'test-artifacts', 'e2e');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
 
 function newestMtime(dir: string): number {
   let t = 0;
@@ -47,11 +47,11 @@ let core: WorkbenchCore;
 let server: RunningServer;
 let ctx: BrowserContext;
 let page: Page;
-const consoleErrors: string[] = [];
+let consoleErrors: string[] = [];
 
 const shot = (name: string) => page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
 
-describe.skipIf(!CHROMIUM)('e2e: headless server in Chromium', () => {
+describe('e2e: headless server in Chromium', () => {
   beforeAll(async () => {
     ensureRendererBuilt();
     mkdirSync(ARTIFACTS, { recursive: true });
@@ -59,26 +59,10 @@ describe.skipIf(!CHROMIUM)('e2e: headless server in Chromium', () => {
     core = new WorkbenchCore({ settings: Settings.open(path.join(work, 'config')), shell: 'server', projectsDir: path.join(work, 'projects') });
     await core.openStartupProject(); // first run: the bundled demo project
     server = await startServer({ core, staticDir: DIST });
-    ctx = await chromium.launchPersistentContext(path.join(work, 'chromium-profile'), {
-      executablePath: CHROMIUM,
-      headless: true,
-      viewport: { width: 1280, height: 800 },
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
-    page = ctx.pages()[0] ?? (await ctx.newPage());
-    page.on('console', (m) => {
-      if (m.type() === 'error') consoleErrors.push(m.text());
-    });
-    page.on('pageerror', (e) => consoleErrors.push(String(e)));
+    const launched = await launchChromium(path.join(work, 'chromium-profile'), { width: 1280, height: 800 });
+    ctx = launched.ctx;
+    page = launched.page;
+    consoleErrors = launched.consoleErrors;
   }, 300_000);
 
   afterAll(async () => {

@@ -11,7 +11,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
+import { launchChromium } from '../../e2e/chromium.js';
 import { WorkbenchCore } from '../../main/server/core.js';
 import { startServer, type RunningServer } from '../../main/server/server.js';
 import { Settings } from '../../main/settings/settings.js';
@@ -20,7 +21,6 @@ import { GRAPH, FIRST, projectFiles } from './fixtures/data';
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const ARTIFACTS = path.join(REPO, 'test-artifacts', 'ui');
 const DEMO_BUILT = existsSync(path.join(REPO, 'assets', 'demo', 'model', 'model.safetensors')) && existsSync(path.join(REPO, 'assets', 'demo', 'saes'));
-const CHROMIUM = process.env.CHROMIUM_PATH ?? ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
 
 let work: string;
 let dist: string;
@@ -28,10 +28,10 @@ let core: WorkbenchCore;
 let server: RunningServer;
 let ctx: BrowserContext;
 let page: Page;
-const consoleErrors: string[] = [];
+let consoleErrors: string[] = [];
 const shot = (name: string) => page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
 
-describe.skipIf(!CHROMIUM)('e2e: views over the headless server in Chromium', () => {
+describe('e2e: views over the headless server in Chromium', () => {
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     work = mkdtempSync(path.join(os.tmpdir(), 'rw-ui-e2e-'));
@@ -51,17 +51,10 @@ describe.skipIf(!CHROMIUM)('e2e: views over the headless server in Chromium', ()
       writeFileSync(path.join(dir, rel), text);
     }
     server = await startServer({ core, staticDir: dist });
-    ctx = await chromium.launchPersistentContext(path.join(work, 'chromium-profile'), {
-      executablePath: CHROMIUM,
-      headless: true,
-      viewport: { width: 1440, height: 900 },
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-    page = ctx.pages()[0] ?? (await ctx.newPage());
-    page.on('console', (m) => {
-      if (m.type() === 'error') consoleErrors.push(m.text());
-    });
-    page.on('pageerror', (e) => consoleErrors.push(String(e)));
+    const launched = await launchChromium(path.join(work, 'chromium-profile'), { width: 1440, height: 900 });
+    ctx = launched.ctx;
+    page = launched.page;
+    consoleErrors = launched.consoleErrors;
   }, 300_000);
 
   afterAll(async () => {
