@@ -127,6 +127,9 @@ export function CategoriesView({ api: rawApi, embedded }: { api: WorkbenchApi; e
             <button data-testid="export-categories-json" onClick={() => save(`${base}.json`, () => toJsonExport('refusal-workbench/categories', { categories: c.categories, common: c.common, specific: c.specific, interventions: c.interventions }, c.manifest))}>JSON</button>
             <button data-testid="export-categories-md" onClick={() => save(`${base}-report.md`, () => reportToMarkdown(categoriesReport(c)))}>Report .md</button>
             <button data-testid="export-categories-html" onClick={() => save(`${base}-report.html`, () => reportToHtml(categoriesReport(c)))}>Report .html</button>
+            {api.writePdf && (
+              <button data-testid="export-categories-pdf" title="Desktop app: printed with Electron's printToPDF" onClick={() => act.run(async () => setSaved(await api.writePdf!(`${base}-report.pdf`, reportToHtml(categoriesReport(c)))))}>Report .pdf</button>
+            )}
           </>
         }
       >

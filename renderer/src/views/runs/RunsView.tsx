@@ -295,6 +295,9 @@ function RunResults({ api, run, runId }: { api: ReturnType<typeof toViewApi>; ru
             }}>SVG</button>
             <button data-testid="export-run-report-md" onClick={() => exportWith(`${runId}-report.md`, () => reportToMarkdown(runReport(res)))}>Report .md</button>
             <button data-testid="export-run-report-html" onClick={() => exportWith(`${runId}-report.html`, () => reportToHtml(runReport(res)))}>Report .html</button>
+            {api.writePdf && (
+              <button data-testid="export-run-report-pdf" title="Desktop app: printed with Electron's printToPDF" onClick={() => act.run(async () => setSaved(await api.writePdf!(`${runId}-report.pdf`, reportToHtml(runReport(res)))))}>Report .pdf</button>
+            )}
           </>
         ) : null
       }
