@@ -179,6 +179,18 @@ function validate(plan: Plan, opts: LoadSaeOptions): void {
   }
 }
 
+/** Build a plan from an open container, validate it and make the source; the container closes on any error. */
+function sourceFrom(c: RawContainer, opts: LoadSaeOptions, build: () => Plan): SaeSource {
+  try {
+    const plan = build();
+    validate(plan, opts);
+    return makeSource(plan);
+  } catch (e) {
+    c.close();
+    throw e;
+  }
+}
+
 function makeSource(plan: Plan): SaeSource {
   const { meta } = plan;
   let closed = false;
@@ -258,7 +270,7 @@ function gemmaScopeInfo(file: string): { layer: number | null; width: string | n
 function openGemmaScope(p: string, opts: LoadSaeOptions, extraNotes: string[] = []): SaeSource {
   const file = isDir(p) ? path.join(p, 'params.npz') : p;
   const c = openNpzContainer(file);
-  try {
+  return sourceFrom(c, opts, () => {
     const W_enc = need(c, 'W_enc', 'encoder');
     if (W_enc.shape.length !== 2) throw new FileFormatError(file, `W_enc has shape [${W_enc.shape}], expected 2-D`);
     const [dIn, dSae] = W_enc.shape as [number, number];
@@ -307,12 +319,8 @@ function openGemmaScope(p: string, opts: LoadSaeOptions, extraNotes: string[] = 
       threshold: vec(thr),
       checkFinite: opts.checkFinite ?? true,
     };
-    validate(plan, opts);
-    return makeSource(plan);
-  } catch (e) {
-    c.close();
-    throw e;
-  }
+    return plan;
+  });
 }
 
 function openSaeLens(p: string, opts: LoadSaeOptions): SaeSource {
@@ -361,7 +369,7 @@ function openSaeLens(p: string, opts: LoadSaeOptions): SaeSource {
     throw new FileFormatError(cfgPath, `reshape_activations "${String(cfg.reshape_activations)}" is not supported`);
   }
   const c = openSafetensorsContainer(wPath);
-  try {
+  return sourceFrom(c, opts, () => {
     const W_enc = need(c, 'W_enc', 'encoder');
     checkShape(W_enc, [dIn, dSaeCfg], 'encoder');
     const W_dec = need(c, 'W_dec', 'decoder');
@@ -416,12 +424,8 @@ function openSaeLens(p: string, opts: LoadSaeOptions): SaeSource {
       threshold,
       checkFinite: opts.checkFinite ?? true,
     };
-    validate(plan, opts);
-    return makeSource(plan);
-  } catch (e) {
-    c.close();
-    throw e;
-  }
+    return plan;
+  });
 }
 
 function openLlamaScope(p: string, opts: LoadSaeOptions): SaeSource {
@@ -452,7 +456,7 @@ function openLlamaScope(p: string, opts: LoadSaeOptions): SaeSource {
       : `threshold rule legacy (SAELens ≤ 5.10.2, W11): θ = ${rawThr} unscaled`,
   ];
   const c = openSafetensorsContainer(wPath);
-  try {
+  return sourceFrom(c, opts, () => {
     const enc = need(c, 'encoder.weight', 'encoder');
     checkShape(enc, [dSae, dIn], 'encoder');
     const dec = need(c, 'decoder.weight', 'decoder');
@@ -489,12 +493,8 @@ function openLlamaScope(p: string, opts: LoadSaeOptions): SaeSource {
       threshold: () => new Float32Array(dSae).fill(thr),
       checkFinite: opts.checkFinite ?? true,
     };
-    validate(plan, opts);
-    return makeSource(plan);
-  } catch (e) {
-    c.close();
-    throw e;
-  }
+    return plan;
+  });
 }
 
 // -------------------------------------------------------------------------------------- gemma-scope tree
