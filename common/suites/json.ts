@@ -135,25 +135,30 @@ class Parser {
       this.ws();
       if (elementLines) elementLines.push(this.line);
       out.push(this.value(depth + 1, null));
-      this.ws();
-      const c = this.s[this.i];
-      if (c === ',') {
-        this.i++;
-        const commaLine = this.line;
-        this.ws();
-        if (this.s[this.i] === ']') {
-          this.line = commaLine;
-          this.fail('trailing comma before "]"');
-        }
-        continue;
-      }
-      if (c === ']') {
-        this.i++;
-        return out;
-      }
-      if (c === undefined) this.fail('unexpected end of input (missing "]")');
-      this.fail(`expected "," or "]" but found ${describe(c)}`);
+      if (this.afterElement(']')) return out;
     }
+  }
+
+  /** After an element: "," continues (a trailing comma is an error), `close` ends the container (true). */
+  private afterElement(close: ']' | '}'): boolean {
+    this.ws();
+    const c = this.s[this.i];
+    if (c === ',') {
+      this.i++;
+      const commaLine = this.line;
+      this.ws();
+      if (this.s[this.i] === close) {
+        this.line = commaLine;
+        this.fail(`trailing comma before "${close}"`);
+      }
+      return false;
+    }
+    if (c === close) {
+      this.i++;
+      return true;
+    }
+    if (c === undefined) this.fail(`unexpected end of input (missing "${close}")`);
+    this.fail(`expected "," or "${close}" but found ${describe(c)}`);
   }
 
   object(depth: number): Record<string, unknown> {
@@ -175,24 +180,7 @@ class Parser {
       if (this.s[this.i] !== ':') this.fail(`expected ":" after key ${JSON.stringify(k)}`);
       this.i++;
       out[k] = this.value(depth + 1, null);
-      this.ws();
-      const c = this.s[this.i];
-      if (c === ',') {
-        this.i++;
-        const commaLine = this.line;
-        this.ws();
-        if (this.s[this.i] === '}') {
-          this.line = commaLine;
-          this.fail('trailing comma before "}"');
-        }
-        continue;
-      }
-      if (c === '}') {
-        this.i++;
-        return out;
-      }
-      if (c === undefined) this.fail('unexpected end of input (missing "}")');
-      this.fail(`expected "," or "}" but found ${describe(c)}`);
+      if (this.afterElement('}')) return out;
     }
   }
 }
