@@ -1,75 +1,35 @@
 /**
  * End-to-end, Debian Chromium (playwright-core) against the headless server: open the demo project,
  * start a job, watch its progress, cancel it, reload. Screenshots go to test-artifacts/e2e/.
- * Builds the renderer first when renderer/dist is missing or older than its sources.
+ * The harness (e2e/harness.ts) builds renderer/dist first when it is missing or older than its sources.
  */
 import { describe, expect, it, beforeAll, afterAll } from 'vitest';
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
-import * as os from 'node:os';
+import { mkdirSync } from 'node:fs';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import type { BrowserContext, Page } from 'playwright-core';
-import { launchChromium } from './chromium.js';
-import { WorkbenchCore } from '../main/server/core.js';
-import { startServer, type RunningServer } from '../main/server/server.js';
-import { Settings } from '../main/settings/settings.js';
+import type { Page } from 'playwright-core';
+import { openWorkbench, REPO, type Workbench } from './harness.js';
+import type { WorkbenchCore } from '../main/server/core.js';
+import type { RunningServer } from '../main/server/server.js';
 
-const REPO = fileURLToPath(new URL('../', import.meta.url));
-const DIST = path.join(REPO, 'renderer', 'dist');
 const ARTIFACTS = path.join(REPO, 'test-artifacts', 'e2e');
 
-function newestMtime(dir: string): number {
-  let t = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    if (e.name === 'node_modules' || e.name === 'dist') continue;
-    const p = path.join(dir, e.name);
-    t = Math.max(t, e.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
-  }
-  return t;
-}
-
-function ensureRendererBuilt(): void {
-  const index = path.join(DIST, 'index.html');
-  const built = existsSync(index) ? statSync(index).mtimeMs : 0;
-  const sources = Math.max(newestMtime(path.join(REPO, 'renderer')), newestMtime(path.join(REPO, 'common')));
-  if (built && built >= sources) return;
-  const r = spawnSync(process.execPath, [path.join(REPO, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn'], {
-    cwd: REPO,
-    encoding: 'utf8',
-    timeout: 240_000,
-  });
-  if (r.status !== 0) throw new Error(`renderer build failed:\n${r.stdout}\n${r.stderr}`);
-}
-
-let work: string;
 let core: WorkbenchCore;
 let server: RunningServer;
-let ctx: BrowserContext;
 let page: Page;
 let consoleErrors: string[] = [];
 
 const shot = (name: string) => page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
 
 describe('e2e: headless server in Chromium', () => {
+  let wb: Workbench;
   beforeAll(async () => {
-    ensureRendererBuilt();
     mkdirSync(ARTIFACTS, { recursive: true });
-    work = mkdtempSync(path.join(os.tmpdir(), 'rw-e2e-'));
-    core = new WorkbenchCore({ settings: Settings.open(path.join(work, 'config')), shell: 'server', projectsDir: path.join(work, 'projects') });
-    await core.openStartupProject(); // first run: the bundled demo project
-    server = await startServer({ core, staticDir: DIST });
-    const launched = await launchChromium(path.join(work, 'chromium-profile'), { width: 1280, height: 800 });
-    ctx = launched.ctx;
-    page = launched.page;
-    consoleErrors = launched.consoleErrors;
+    wb = await openWorkbench({ prefix: 'rw-e2e-', viewport: { width: 1280, height: 800 } });
+    ({ core, server, page, consoleErrors } = wb);
   }, 300_000);
 
   afterAll(async () => {
-    await ctx?.close().catch(() => undefined);
-    await server?.close();
-    await core?.close();
-    if (work) rmSync(work, { recursive: true, force: true });
+    await wb?.close();
   });
 
   it('opens the demo project, runs a job with progress, cancels it, survives a reload', async () => {

@@ -6,62 +6,34 @@
  * every view in test-artifacts/ui/. When the discovery step lands, the seeding is replaced by a real run.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import * as os from 'node:os';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import type { BrowserContext, Page } from 'playwright-core';
-import { launchChromium } from '../../e2e/chromium.js';
-import { WorkbenchCore } from '../../main/server/core.js';
-import { startServer, type RunningServer } from '../../main/server/server.js';
-import { Settings } from '../../main/settings/settings.js';
+import type { Page } from 'playwright-core';
+import { openWorkbench, REPO, type Workbench } from '../../e2e/harness.js';
+import type { WorkbenchCore } from '../../main/server/core.js';
+import type { RunningServer } from '../../main/server/server.js';
 import { GRAPH, FIRST, projectFiles } from './fixtures/data';
 
-const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const ARTIFACTS = path.join(REPO, 'test-artifacts', 'ui');
 const DEMO_BUILT = existsSync(path.join(REPO, 'assets', 'demo', 'model', 'model.safetensors')) && existsSync(path.join(REPO, 'assets', 'demo', 'saes'));
 
-let work: string;
-let dist: string;
 let core: WorkbenchCore;
 let server: RunningServer;
-let ctx: BrowserContext;
 let page: Page;
 let consoleErrors: string[] = [];
 const shot = (name: string) => page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
 
 describe('e2e: views over the headless server in Chromium', () => {
+  let wb: Workbench;
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
-    work = mkdtempSync(path.join(os.tmpdir(), 'rw-ui-e2e-'));
     // own build folder, so this can run beside the shell e2e (which builds renderer/dist)
-    dist = path.join(work, 'dist');
-    const r = spawnSync(process.execPath, [path.join(REPO, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn', '--outDir', dist, '--emptyOutDir'], {
-      cwd: REPO,
-      encoding: 'utf8',
-      timeout: 240_000,
-    });
-    if (r.status !== 0) throw new Error(`renderer build failed:\n${r.stdout}\n${r.stderr}`);
-    core = new WorkbenchCore({ settings: Settings.open(path.join(work, 'config')), shell: 'server', projectsDir: path.join(work, 'projects') });
-    await core.openStartupProject();
-    const dir = core.currentProject()!.dir;
-    for (const [rel, text] of Object.entries(projectFiles())) {
-      mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
-      writeFileSync(path.join(dir, rel), text);
-    }
-    server = await startServer({ core, staticDir: dist });
-    const launched = await launchChromium(path.join(work, 'chromium-profile'), { width: 1440, height: 900 });
-    ctx = launched.ctx;
-    page = launched.page;
-    consoleErrors = launched.consoleErrors;
+    wb = await openWorkbench({ prefix: 'rw-ui-e2e-', viewport: { width: 1440, height: 900 }, ownBuild: true, seed: projectFiles() });
+    ({ core, server, page, consoleErrors } = wb);
   }, 300_000);
 
   afterAll(async () => {
-    await ctx?.close().catch(() => undefined);
-    await server?.close();
-    await core?.close();
-    if (work) rmSync(work, { recursive: true, force: true });
+    await wb?.close();
   });
 
   it('graph → feature → label → reload → exports, with a screenshot of every view', async () => {
