@@ -7,9 +7,8 @@ import path from 'node:path';
 import { z } from 'zod';
 import { RUN_KIND, RUN_SCHEMA_VERSION } from '../../common/schemas/run.js';
 import { currentBackend } from '../engine/backend.js';
-import { loadModel } from '../model/index.js';
 import { codecFromTokenizer, makeLens, providerFromSaeSet } from '../refusal/lens.js';
-import { loadSuitePrompts, SuiteRefSchema, type SuiteRef } from '../refusal/project.js';
+import { loadChatModel, loadSuitePrompts, resolve, resolveSaeSpec, saeSpecFiles, SuiteRefSchema, type SuiteRef } from '../refusal/project.js';
 import { listFiles, readJsonFile, RunDir, sha256File, sha256Text, writeJsonAtomic } from '../refusal/runs.js';
 import type { StepCtx } from '../refusal/types.js';
 import { SaeSet } from '../sae/set.js';
@@ -49,7 +48,6 @@ export function readCategoriesPipeline(file: string): CategoriesPipeline {
   return readJsonFile(file, CategoriesPipelineSchema, 'a categories pipeline');
 }
 
-const resolveFrom = (base: string, p: string) => (path.isAbsolute(p) ? p : path.resolve(base, p));
 
 /** The suite's filtered prompts with their category (from the suite's items). */
 function categoryItems(base: string, ref: SuiteRef): { items: CategoryItem[]; file: string } {
@@ -75,8 +73,8 @@ export async function runCategories(
 ): Promise<CategoriesOutcome> {
   const t0 = performance.now();
   const started = new Date();
-  const modelDir = resolveFrom(base, pl.model);
-  const saeSpec = typeof pl.saes === 'string' ? resolveFrom(base, pl.saes) : Object.fromEntries(Object.entries(pl.saes).map(([l, p]) => [Number(l), resolveFrom(base, p)]));
+  const modelDir = resolve(base, pl.model);
+  const saeSpec = resolveSaeSpec(base, pl.saes);
   const harmful = categoryItems(base, pl.suites.harmful);
   const harmless = loadSuitePrompts(base, pl.suites.harmless);
   const runId = `categories-${sha256Text(JSON.stringify({ pl, modelDir, saeSpec })).slice(0, 12)}`;
@@ -92,7 +90,7 @@ export async function runCategories(
     params: { pipeline: pl, resolved: params },
     inputs: [
       ...listFiles(modelDir),
-      ...(typeof saeSpec === 'string' ? listFiles(saeSpec) : Object.values(saeSpec).flatMap((p) => listFiles(p))),
+      ...saeSpecFiles(saeSpec),
       harmful.file,
       harmless.file,
     ].map((f) => ({ path: f, sha256: sha256File(f) })),
@@ -100,8 +98,7 @@ export async function runCategories(
     backend: currentBackend().description,
     startedAt: started.toISOString(),
   };
-  const { model, tokenizer } = await loadModel(modelDir);
-  if (!tokenizer) throw new Error(`${modelDir}: no tokenizer.json — the analysis needs the chat template`);
+  const { model, tokenizer } = await loadChatModel(modelDir, 'the categories analysis');
   const lens = makeLens(model, providerFromSaeSet(SaeSet.open(saeSpec), { resident: true }), codecFromTokenizer(tokenizer));
   try {
     const { value: results } = await run.step('categories', () => analyseCategories(lens, { harmful: harmful.items, harmless: harmless.prompts }, params, ctx));

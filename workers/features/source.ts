@@ -17,7 +17,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { loadModel, type ChatTokenizer, type Transformer } from '../model/index.js';
 import type { ModelInfo } from '../model/loader.js';
 import { SaeSet, type SaeSetSpec } from '../sae/set.js';
-import { PipelineSchema, readPipeline, type Pipeline, type SuiteRef } from '../refusal/project.js';
+import { PipelineSchema, readPipeline, resolve, resolveSaeSpec, type Pipeline, type SuiteRef } from '../refusal/project.js';
 import type { AblationSites } from '../refusal/hooks.js';
 import { PromptItemSchema, type PromptItem } from '../../common/suites/schema.js';
 import { seededShuffle } from '../../common/suites/ops.js';
@@ -61,10 +61,6 @@ function readJson(file: string): unknown {
   }
 }
 
-function abs(base: string, p: string): string {
-  return path.isAbsolute(p) ? p : path.resolve(base, p);
-}
-
 function suiteName(file: string): string {
   return path.basename(file).replace(/\.json$/i, '');
 }
@@ -74,7 +70,7 @@ function pipelineSuites(pl: Pipeline, base: string): ResolvedSource['suites'] {
   const seen = new Set<string>();
   const out: ResolvedSource['suites'] = [];
   for (const r of refs) {
-    const file = abs(base, typeof r === 'string' ? r : r.path);
+    const file = resolve(base, typeof r === 'string' ? r : r.path);
     if (seen.has(file)) continue;
     seen.add(file);
     out.push({ name: suiteName(file), file });
@@ -83,7 +79,7 @@ function pipelineSuites(pl: Pipeline, base: string): ResolvedSource['suites'] {
 }
 
 function saeSpec(pl: Pipeline, base: string): SaeSetSpec {
-  return typeof pl.saes === 'string' ? abs(base, pl.saes) : Object.fromEntries(Object.entries(pl.saes).map(([l, p]) => [Number(l), abs(base, p)]));
+  return resolveSaeSpec(base, pl.saes);
 }
 
 /** The project's own suites (suites/*.json), added to a source's suites. */
@@ -185,7 +181,7 @@ function projectDemoDir(projectDir: string | null): string | null {
   const p = readJson(path.join(projectDir, 'project.json')) as { sources?: Array<{ type?: string; path?: string }> } | undefined;
   const src = p?.sources?.find((s) => s.type === 'demo' && typeof s.path === 'string');
   if (!src) return null;
-  const dir = abs(projectDir, src.path!);
+  const dir = resolve(projectDir, src.path!);
   return fs.existsSync(path.join(dir, 'model', 'config.json')) ? dir : null;
 }
 
@@ -195,7 +191,7 @@ function sameDir(a: string, b: string): boolean {
 
 /** A direction for a given model folder: the newest discovery run on it, or the demo's when it is the demo model. */
 function directionFor(modelDir: string, projectDir: string | null): RefusalDirection | null {
-  for (const r of discoveryRuns(projectDir)) if (sameDir(abs(r.base, r.pipeline.model), modelDir)) return runDirection(r);
+  for (const r of discoveryRuns(projectDir)) if (sameDir(resolve(r.base, r.pipeline.model), modelDir)) return runDirection(r);
   for (const d of [projectDemoDir(projectDir), bundledDemoDir()])
     if (d && sameDir(path.join(d, 'model'), modelDir)) return demoDirection(d);
   return null;
@@ -204,10 +200,10 @@ function directionFor(modelDir: string, projectDir: string | null): RefusalDirec
 export function resolveSource(projectDir: string | null, opts: { pipeline?: string; demo?: boolean } = {}): ResolvedSource {
   if (!opts.demo) {
     if (opts.pipeline) {
-      const file = abs(projectDir ?? process.cwd(), opts.pipeline);
+      const file = resolve(projectDir ?? process.cwd(), opts.pipeline);
       const pl = readPipeline(file);
       const base = path.dirname(file);
-      const modelDir = abs(base, pl.model);
+      const modelDir = resolve(base, pl.model);
       return {
         kind: 'pipeline',
         label: `pipeline ${file}`,
@@ -218,7 +214,7 @@ export function resolveSource(projectDir: string | null, opts: { pipeline?: stri
       };
     }
     for (const run of discoveryRuns(projectDir)) {
-      const modelDir = abs(run.base, run.pipeline.model);
+      const modelDir = resolve(run.base, run.pipeline.model);
       if (!fs.existsSync(path.join(modelDir, 'config.json'))) continue;
       const graph = path.join(run.dir, 'graph.json');
       return {
@@ -242,7 +238,7 @@ export function resolveSource(projectDir: string | null, opts: { pipeline?: stri
         } catch {
           continue;
         }
-        const modelDir = abs(projectDir, pl.model);
+        const modelDir = resolve(projectDir, pl.model);
         return {
           kind: 'pipeline',
           label: `pipeline ${file}`,

@@ -19,7 +19,7 @@ import type { Judge } from '../eval/judges/types.js';
 import { loadModel } from '../model/index.js';
 import { codecFromTokenizer, makeLens, providerFromSaeSet } from '../refusal/lens.js';
 import type { DiscoveryResults } from '../refusal/pipeline.js';
-import { loadSuitePrompts, SuiteRefSchema } from '../refusal/project.js';
+import { loadChatModel, loadSuitePrompts, resolve, resolveSaeSpec, saeSpecFiles, SuiteRefSchema } from '../refusal/project.js';
 import { listFiles, readJson, readJsonFile, RunDir, sha256File, sha256Text, writeJsonAtomic } from '../refusal/runs.js';
 import type { FeatureSet, StepCtx } from '../refusal/types.js';
 import { parseFeatureId } from '../sae/features.js';
@@ -107,7 +107,6 @@ export function demoProbePipeline(demoDir: string, discoveryRun: string, params:
   });
 }
 
-const resolveFrom = (base: string, p: string) => (path.isAbsolute(p) ? p : path.resolve(base, p));
 
 /** A suite's items after the split/tag/limit filters (JSON prompt suites; .tsv etc. through the importer). */
 export function loadSuiteItems(base: string, ref: ProbeSuiteRef): { items: PromptItem[]; file: string } {
@@ -154,7 +153,7 @@ export function refusalSetFromDiscovery(results: DiscoveryResults, set = 'cossim
 function resolveDiscoveryRun(projectDir: string, base: string, ref: string): string {
   const inProject = path.join(projectDir, 'runs', ref);
   if (fs.existsSync(path.join(inProject, 'results.json'))) return inProject;
-  const asPath = resolveFrom(base, ref);
+  const asPath = resolve(base, ref);
   if (fs.existsSync(path.join(asPath, 'results.json'))) return asPath;
   throw new Error(`discovery run "${ref}" not found (looked in ${inProject} and ${asPath})`);
 }
@@ -190,8 +189,8 @@ export async function runProbeProject(
   const t0 = performance.now();
   const started = new Date();
   const params = ProbeParamsSchema.parse(pl.params);
-  const modelDir = resolveFrom(base, pl.model);
-  const saeSpec = typeof pl.saes === 'string' ? resolveFrom(base, pl.saes) : Object.fromEntries(Object.entries(pl.saes).map(([l, p]) => [Number(l), resolveFrom(base, p)]));
+  const modelDir = resolve(base, pl.model);
+  const saeSpec = resolveSaeSpec(base, pl.saes);
 
   // Feature sets (resolved before any model work, so a bad reference fails fast).
   let refusal: FeatureSet;
@@ -214,8 +213,7 @@ export async function runProbeProject(
   if (opts.fresh) fs.rmSync(runDirPath, { recursive: true, force: true });
   const run = new RunDir(runDirPath);
 
-  const { model, tokenizer } = await loadModel(modelDir);
-  if (!tokenizer) throw new Error(`${modelDir}: no tokenizer.json — probes need the chat template`);
+  const { model, tokenizer } = await loadChatModel(modelDir, 'probing');
   const saes = SaeSet.open(saeSpec);
   const lens = makeLens(model, providerFromSaeSet(saes), codecFromTokenizer(tokenizer));
   const cache = await JudgeCache.open(path.join(projectDir, 'judge-cache.jsonl'));
@@ -272,7 +270,7 @@ export async function runProbeProject(
       };
     } else {
       const d = pl.data;
-      const file = resolveFrom(base, d.tsv);
+      const file = resolve(base, d.tsv);
       const items = importSuite(fs.readFileSync(file, 'utf8'), path.basename(file), { format: 'wildjailbreak' }).items;
       inputFiles.push({ name: 'WildJailbreak TSV', path: file, n: items.length });
       const { value } = await run.step('labels', async () => {
@@ -298,7 +296,7 @@ export async function runProbeProject(
     const featureSets: NamedFeatureSet[] = [{ name: 'refusal-features', label: refusalLabel, set: refusal }, ...randoms, ...userSets];
     const hashed = inputFiles.map((f) => ({ ...f, sha256: sha256File(f.path) }));
     const modelFiles = listFiles(modelDir).map((f) => ({ path: f, sha256: sha256File(f) }));
-    const saeFiles = (typeof saeSpec === 'string' ? listFiles(saeSpec) : Object.values(saeSpec).flatMap((p) => listFiles(p))).map((f) => ({ path: f, sha256: sha256File(f) }));
+    const saeFiles = saeSpecFiles(saeSpec).map((f) => ({ path: f, sha256: sha256File(f) }));
     timings.hashing = (performance.now() - t) / 1000;
     const weights = modelFiles.find((f) => f.path.endsWith('.safetensors'));
     const { result, info } = await runProbePipeline(

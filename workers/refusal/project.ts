@@ -75,8 +75,28 @@ export const PipelineSchema = z.object({
 });
 export type Pipeline = z.infer<typeof PipelineSchema>;
 
-function resolve(base: string, p: string): string {
+/** A pipeline path: absolute as given, else relative to the pipeline file's folder. */
+export function resolve(base: string, p: string): string {
   return path.isAbsolute(p) ? p : path.resolve(base, p);
+}
+
+export type SaeSpec = string | Record<number, string>;
+
+/** A pipeline's `saes` (one folder, or layer → path) with its paths resolved. */
+export function resolveSaeSpec(base: string, saes: string | Record<string, string>): SaeSpec {
+  return typeof saes === 'string' ? resolve(base, saes) : Object.fromEntries(Object.entries(saes).map(([l, p]) => [Number(l), resolve(base, p)]));
+}
+
+/** Every file behind an SAE spec (for manifests). */
+export function saeSpecFiles(spec: SaeSpec): string[] {
+  return typeof spec === 'string' ? listFiles(spec) : Object.values(spec).flatMap((p) => listFiles(p));
+}
+
+/** A chat model for the method's steps: loaded, with the tokenizer (and chat template) they need. */
+export async function loadChatModel(modelDir: string, purpose: string) {
+  const m = await loadModel(modelDir);
+  if (!m.tokenizer) throw new Error(`${modelDir}: no tokenizer.json — ${purpose} needs the chat template`);
+  return { ...m, tokenizer: m.tokenizer };
 }
 
 export function loadSuitePrompts(base: string, ref: SuiteRef): { prompts: string[]; items: PromptItem[]; file: string } {
@@ -178,7 +198,7 @@ export async function runPipelineFile(
   const pl = readPipeline(pipelineFile);
   const base = path.dirname(path.resolve(pipelineFile));
   const modelDir = resolve(base, pl.model);
-  const saeSpec = typeof pl.saes === 'string' ? resolve(base, pl.saes) : Object.fromEntries(Object.entries(pl.saes).map(([l, p]) => [Number(l), resolve(base, p)]));
+  const saeSpec = resolveSaeSpec(base, pl.saes);
   const suites = {
     harmful: loadSuitePrompts(base, pl.suites.harmful),
     harmless: loadSuitePrompts(base, pl.suites.harmless),
@@ -193,8 +213,7 @@ export async function runPipelineFile(
   const run = new RunDir(runDirPath);
   const params = DiscoveryParamsSchema.parse(pl.params);
 
-  const { model, tokenizer, info } = await loadModel(modelDir);
-  if (!tokenizer) throw new Error(`${modelDir}: no tokenizer.json — discovery needs the chat template`);
+  const { model, tokenizer, info } = await loadChatModel(modelDir, 'discovery');
   const set = SaeSet.open(saeSpec);
   const backend = currentBackend();
   const saeLayerBytes = set.layers.map((l) => set.source(l).estimateBytes());
@@ -227,7 +246,7 @@ export async function runPipelineFile(
     params: { pipeline: pl, resolved: params },
     inputs: [
       ...listFiles(modelDir).map((f) => ({ path: f, sha256: sha256File(f) })),
-      ...(typeof saeSpec === 'string' ? listFiles(saeSpec) : Object.values(saeSpec).flatMap((p) => listFiles(p))).map((f) => ({ path: f, sha256: sha256File(f) })),
+      ...saeSpecFiles(saeSpec).map((f) => ({ path: f, sha256: sha256File(f) })),
       ...[suites.harmful, suites.harmless, suites.evalHarmless, suites.harmfulTrain, suites.pairs]
         .filter((s): s is NonNullable<typeof s> => !!s)
         .map((s) => ({ path: s.file, sha256: sha256File(s.file) })),
@@ -311,7 +330,7 @@ export function planPipelineFile(pipelineFile: string, capBytes?: number): Pipel
   const base = path.dirname(path.resolve(pipelineFile));
   const modelDir = resolve(base, pl.model);
   const info = inspectModel(modelDir);
-  const saeSpec = typeof pl.saes === 'string' ? resolve(base, pl.saes) : Object.fromEntries(Object.entries(pl.saes).map(([l, p]) => [Number(l), resolve(base, p)]));
+  const saeSpec = resolveSaeSpec(base, pl.saes);
   const set = SaeSet.open(saeSpec);
   try {
     const params = DiscoveryParamsSchema.parse(pl.params);
