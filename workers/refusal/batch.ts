@@ -40,14 +40,5 @@ export function positionMask(batch: PaddedBatch, skipPrefix: number, rule: 'defa
   );
 }
 
-/** Deterministic PRNG (mulberry32) for seeded choices. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic PRNG (mulberry32) for seeded choices: the shared one. */
+export { mulberry32 as rng } from '../../common/suites/ops.js';
