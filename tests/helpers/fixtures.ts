@@ -1,11 +1,12 @@
-/** Paths and readers for the golden fixtures in ../shared (never copied into the repo). */
+/** Paths and readers for the golden fixtures (tests/fixtures) and the built-in suites (assets/suites). */
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const sharedDir = path.resolve(repoRoot, '../shared');
-export const fixturesDir = path.join(sharedDir, 'fixtures');
+export const fixturesDir = path.join(repoRoot, 'tests', 'fixtures');
+/** The public prompt suites shipped as built-in suites (assets/suites). */
+export const datasetsDir = path.join(repoRoot, 'assets', 'suites');
 
 export function readJson<T = Record<string, unknown>>(file: string): T {
   return JSON.parse(fs.readFileSync(file, 'utf8')) as T;

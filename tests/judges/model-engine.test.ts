@@ -3,15 +3,14 @@
  * verdicts must equal one-at-a-time unpadded ones (the attention mask is honoured and the last slot is read).
  */
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../workers/engine/backend.js';
 import { loadModel, type LoadedModel } from '../../workers/model/index.js';
 import { ModelJudge, type JudgeTokenizer } from '../../workers/eval/judges/index.js';
+import { fixturesDir } from '../helpers/fixtures.js';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const dir = path.resolve(repoRoot, '../shared/fixtures/llama31-tiny');
+const dir = path.join(fixturesDir, 'llama31-tiny');
 
 /** Words hashed to ids 3..255 (the fixture has a 256-token vocabulary); answer tokens are fixed ids. */
 const tok: JudgeTokenizer = {

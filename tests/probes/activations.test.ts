@@ -1,4 +1,5 @@
 /** Probe inputs on the real Gemma-2 port (gemma2-tiny fixture, raw ids): attention masks honoured (W6). */
+import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadModel, type LoadedModel } from '../../workers/model/index.js';
@@ -7,8 +8,9 @@ import type { FeatureSet } from '../../workers/refusal/types.js';
 import type { Sae } from '../../workers/sae/types.js';
 import { memoryProvider, toySae } from '../refusal/toy.js';
 import { useCpu } from '../refusal/helpers.js';
+import { fixturesDir } from '../helpers/fixtures.js';
 
-const FIX = '/work/shared/fixtures/gemma2-tiny';
+const FIX = path.join(fixturesDir, 'gemma2-tiny');
 
 // Lengths straddle the fixture's sliding window (6); BOS = 2.
 const SEQS = [

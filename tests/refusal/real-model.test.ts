@@ -1,4 +1,5 @@
 /** The steps on the real Gemma-2 port (the tiny HF fixture) with random JumpReLU SAEs at every layer. */
+import path from 'node:path';
 import { describe, expect, it, beforeAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { loadModel } from '../../workers/model/index.js';
@@ -10,8 +11,9 @@ import { generateUnder } from '../../workers/refusal/generate.js';
 import { quietCtx, type Lens } from '../../workers/refusal/types.js';
 import { memoryProvider, toySae } from './toy.js';
 import { toyCodec, useCpu } from './helpers.js';
+import { fixturesDir } from '../helpers/fixtures.js';
 
-const FIX = '/work/shared/fixtures/gemma2-tiny';
+const FIX = path.join(fixturesDir, 'gemma2-tiny');
 
 function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let num = 0, den = 0;

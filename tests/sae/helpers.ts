@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
-export const FIX = '/work/shared/fixtures';
+export { fixturesDir as FIX } from '../helpers/fixtures.js';
 
 export function readBin(dir: string, name: string): { shape: number[]; data: Float32Array | Int32Array } {
   const exp = JSON.parse(fs.readFileSync(path.join(dir, 'expected.json'), 'utf8')) as {

@@ -1,17 +1,16 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { datasetsDir } from '../helpers/fixtures.js';
 import { categoryCounts, importSuite, PromptSuiteSchema } from '../../common/suites/index.js';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const DS = path.resolve(repoRoot, '../shared/datasets');
+const DS = datasetsDir;
 const load = (rel: string) => {
   const p = path.join(DS, rel);
   return importSuite(readFileSync(p, 'utf8'), path.basename(p));
 };
 
-describe('real dataset files (counts from ../shared/datasets/README.md)', () => {
+describe('real dataset files (counts from assets/suites/DATASETS.md)', () => {
   const processed: [string, number][] = [
     ['advbench', 520],
     ['harmbench_test', 159],

@@ -5,11 +5,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { act, cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
 import { SuitesView, tryImport } from '../../renderer/src/views/suites/SuitesView';
 import { fakeProject } from './fixtures/fakeApi';
-import { sharedDir } from '../helpers/fixtures';
+import { datasetsDir } from '../helpers/fixtures';
 
 afterEach(cleanup);
 
-const datasets = path.join(sharedDir, 'datasets', 'refusal_direction');
+const datasets = path.join(datasetsDir, 'refusal_direction');
 const haveShared = fs.existsSync(datasets);
 
 async function importFile(name: string, text: string) {
