@@ -13,6 +13,7 @@ import { FeatureIdSchema, type FeatureNote } from './schemas/features.js';
 import { SourceSchema, type ProjectFile } from './schemas/project.js';
 import type { RunManifest } from './schemas/run.js';
 import type { JobInfo } from './schemas/job.js';
+import type { KnownStepName, StepParamsInput } from './steps/index.js';
 
 export type { JobInfo, JobProgress, JobStatus } from './schemas/job.js';
 export type { FeatureNote, FeatureId } from './schemas/features.js';
@@ -156,6 +157,15 @@ export const requestSchemas = {
 
 type Req<K extends keyof typeof requestSchemas> = z.input<(typeof requestSchemas)[K]>;
 
+/**
+ * `jobs.start`, typed by step name: `params` is the step's own parameter type (common/steps). At run time
+ * the job queue checks them against the step's schema — a bad value is an INVALID_REQUEST naming
+ * `params.<field>` (HTTP 400 on the headless server), never a failed job.
+ */
+export type JobStartRequest = {
+  [N in KnownStepName]: { step: N; params?: StepParamsInput<N>; title?: string };
+}[KnownStepName];
+
 /** method → [request, response] */
 export interface ApiSpec {
   'app.info': [Req<'app.info'>, AppInfo];
@@ -181,7 +191,7 @@ export interface ApiSpec {
   'jobs.steps': [Req<'jobs.steps'>, StepInfo[]];
   'jobs.list': [Req<'jobs.list'>, JobInfo[]];
   'jobs.get': [Req<'jobs.get'>, JobInfo];
-  'jobs.start': [Req<'jobs.start'>, JobInfo];
+  'jobs.start': [JobStartRequest, JobInfo];
   'jobs.cancel': [Req<'jobs.cancel'>, JobInfo];
   'jobs.clearFinished': [Req<'jobs.clearFinished'>, null];
 }

@@ -99,7 +99,7 @@ export async function openWorkbench(o: {
 }): Promise<Workbench> {
   const work = mkdtempSync(path.join(os.tmpdir(), o.prefix));
   const staticDir = buildRenderer(o.ownBuild ? path.join(work, 'dist') : DIST);
-  const core = new WorkbenchCore({ settings: Settings.open(path.join(work, 'config')), shell: 'server', projectsDir: path.join(work, 'projects') });
+  const core = new WorkbenchCore({ settings: Settings.open(path.join(work, 'config')), shell: 'server', projectsDir: path.join(work, 'projects'), queueOptions: { testSteps: true } });
   await core.openStartupProject(); // first run: the bundled demo project
   const dir = core.currentProject()!.dir;
   for (const [rel, text] of Object.entries(o.seed ?? {})) {

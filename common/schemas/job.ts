@@ -61,8 +61,13 @@ export interface StepContext {
   readonly cache: Map<string, unknown>;
   /** The open project folder, or null. */
   readonly projectDir: string | null;
-  /** This job's run folder (runs/<jobId>/, already created) when a project is open, else null. */
+  /**
+   * This job's run folder (runs/<jobId>/, already created) when a project is open and the step's contract
+   * says `runFolder: 'job'`; null for steps that key their own run folder (they call onRunDir instead).
+   */
   readonly runDir: string | null;
+  /** A step that owns its run folder names it here once known; the job's log is written there. */
+  onRunDir?(dir: string): void;
 }
 
 /**

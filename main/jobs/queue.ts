@@ -14,11 +14,13 @@ import { fileURLToPath } from 'node:url';
 import { isFinished, type JobInfo } from '../../common/schemas/job.js';
 import { RUN_KIND, RUN_SCHEMA_VERSION, type RunManifest } from '../../common/schemas/run.js';
 import { atomicWriteJsonSync } from '../projects/atomic.js';
-import { StepRegistry } from './steps.js';
+import { StepRegistry, testStepsFromEnv } from './steps.js';
 import type { FromWorker, ToWorker } from './protocol.js';
 
 export interface JobQueueOptions {
   registry?: StepRegistry;
+  /** With the default registry: also register the test steps (default: RW_TEST_STEPS=1 in the env). */
+  testSteps?: boolean;
   /** Jobs running at the same time, one worker each (default 1: compute saturates the cores anyway). */
   concurrency?: number;
   /** Per-worker V8 limits; a job exceeding them fails with "out of memory" instead of taking the app down. */
@@ -42,6 +44,8 @@ interface JobState {
   logs: string[];
   logStream: fs.WriteStream | null;
   runDir: string | null;
+  /** Whether the queue made runDir (runs/<jobId>/) and writes its manifest, or the step named it. */
+  ownsRunDir: boolean;
   projectDir: string | null;
   slot: Slot | null;
   cancelTimer: NodeJS.Timeout | null;
@@ -63,6 +67,11 @@ export interface JobQueueEvents {
 
 const EVENT_LOG_TAIL = 20;
 
+function isInside(root: string, p: string): boolean {
+  const rel = path.relative(path.resolve(root), path.resolve(p));
+  return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
+}
+
 function newJobId(): string {
   const d = new Date();
   const p = (n: number, w = 2) => String(n).padStart(w, '0');
@@ -74,7 +83,7 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
   private readonly jobs = new Map<string, JobState>();
   private readonly order: string[] = [];
   private readonly slots: Slot[];
-  private readonly opts: Required<Omit<JobQueueOptions, 'registry' | 'resourceLimits' | 'projectDir' | 'env'>> &
+  private readonly opts: Required<Omit<JobQueueOptions, 'registry' | 'testSteps' | 'resourceLimits' | 'projectDir' | 'env'>> &
     Pick<JobQueueOptions, 'resourceLimits' | 'projectDir' | 'env'>;
   private closed = false;
   /** The compute backend last reported by a step (ctx.setBackend), or null before any did. */
@@ -82,7 +91,7 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
 
   constructor(options: JobQueueOptions = {}) {
     super();
-    this.registry = options.registry ?? new StepRegistry();
+    this.registry = options.registry ?? new StepRegistry(undefined, { testSteps: options.testSteps ?? testStepsFromEnv(options.env ?? process.env) });
     this.opts = {
       concurrency: Math.max(1, options.concurrency ?? 1),
       cancelGraceMs: options.cancelGraceMs ?? 1000,
@@ -105,6 +114,8 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
       const known = this.registry.list().map((s) => s.name).join(', ');
       throw Object.assign(new Error(`unknown step "${step}" (registered: ${known})`), { code: 'UNKNOWN_STEP' });
     }
+    // a bad value is refused here, naming the field — never a job that fails later
+    this.registry.validate(step, params);
     const id = newJobId();
     const info: JobInfo = {
       id,
@@ -126,6 +137,7 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
       logs: [],
       logStream: null,
       runDir: null,
+      ownsRunDir: false,
       projectDir: this.opts.projectDir?.() ?? null,
       slot: null,
       cancelTimer: null,
@@ -297,17 +309,9 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
     st.info.status = 'running';
     st.info.startedAt = new Date().toISOString();
     st.info.progress = { stage: 'starting', fraction: 0, etaMs: null };
-    if (st.projectDir) {
-      try {
-        st.runDir = path.join(st.projectDir, 'runs', id);
-        fs.mkdirSync(st.runDir, { recursive: true });
-        st.logStream = fs.createWriteStream(path.join(st.runDir, 'job.log'), { flags: 'a' });
-        st.logStream.on('error', () => {
-          st.logStream = null;
-        });
-      } catch {
-        st.runDir = null;
-      }
+    // one run folder per job: the queue's runs/<jobId>/, or (steps that key their runs) the step's own
+    if (st.projectDir && (spec.def?.runFolder ?? 'job') === 'job') {
+      st.ownsRunDir = this.openRunDir(st, path.join(st.projectDir, 'runs', id));
     }
     this.appendLog(id, `start ${st.info.step} ${JSON.stringify(st.info.params)}`);
     this.emitJob(id, true);
@@ -316,6 +320,7 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
     w.postMessage({
       type: 'run',
       jobId: id,
+      step: st.info.step,
       module: spec.module,
       export: spec.export,
       params: st.info.params,
@@ -337,6 +342,12 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
     const st = this.jobs.get(id);
     if (!st || slot.jobId !== id || isFinished(st.info.status)) return;
     switch (m.type) {
+      case 'runDir':
+        if (!st.ownsRunDir && st.projectDir && isInside(path.join(st.projectDir, 'runs'), m.dir) && st.runDir !== m.dir) {
+          this.openRunDir(st, m.dir);
+          this.appendLog(id, `run folder: ${path.relative(st.projectDir, m.dir)}`);
+        }
+        break;
       case 'progress': {
         const p = st.info.progress;
         const stage = st.info.cancelRequested ? 'cancelling' : (m.stage ?? p.stage);
@@ -395,6 +406,26 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
     if (w) void w.terminate().catch(() => undefined);
   }
 
+  /** Point the job's log at `dir`/job.log (the lines so far are written first). */
+  private openRunDir(st: JobState, dir: string): boolean {
+    st.logStream?.end();
+    st.logStream = null;
+    try {
+      fs.mkdirSync(dir, { recursive: true });
+      const stream = fs.createWriteStream(path.join(dir, 'job.log'), { flags: 'a' });
+      stream.on('error', () => {
+        if (st.logStream === stream) st.logStream = null;
+      });
+      if (st.logs.length) stream.write(st.logs.join('\n') + '\n');
+      st.logStream = stream;
+      st.runDir = dir;
+      return true;
+    } catch {
+      st.runDir = null;
+      return false;
+    }
+  }
+
   private appendLog(id: string, line: string): void {
     const st = this.jobs.get(id);
     if (!st) return;
@@ -426,7 +457,7 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
       etaMs: null,
     };
     this.appendLog(id, `${status}${error ? `: ${error}` : ''}`);
-    if (st.runDir) {
+    if (st.runDir && st.ownsRunDir) {
       const manifest: RunManifest = {
         kind: RUN_KIND,
         schemaVersion: RUN_SCHEMA_VERSION,

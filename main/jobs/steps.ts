@@ -1,16 +1,22 @@
 /**
- * The step registry: name → module + export. The job queue sends the module URL and export name to a
- * worker thread, which imports it (TypeScript is fine: workers run through tsx) and calls it as a
- * `StepFn` (common/schemas/job.ts).
+ * The step registry: name → the step's contract (common/steps) + the module and export that implement it.
+ * The job queue validates a job's params with the contract before queueing it, then sends the module URL
+ * and export name to a worker thread, which imports it (TypeScript is fine: workers run through tsx),
+ * parses the params again (defaults filled) and calls it as a `StepFn` (common/schemas/job.ts).
  *
- * To add a step: write `export async function myStep(params, ctx) {...}` somewhere under workers/,
- * then add an entry to BUILTIN_STEPS below:
- *   step('refusal.discover', '../../workers/refusal/discover.ts', 'discover', 'Find the refusal direction'),
- * Paths are relative to this file. Tests and plug-ins can also `registry.register({...})` at run time.
+ * To add a step: declare it in common/steps/<name>.ts and list it in common/steps/index.ts STEPS, write
+ * `export async function myStep(params, ctx) {...}` (main/jobs/builtin/ calls into workers/), and add its
+ * module here in IMPLEMENTATIONS (the type makes a missing entry a compile error). Tests and plug-ins can
+ * also `registry.register({...})` at run time; test steps (common/steps/testing.ts) are registered only
+ * with `testSteps: true`.
  */
 import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { z } from 'zod';
 import type { StepInfo } from '../../common/api.js';
+import { STEPS, type StepName } from '../../common/steps/index.js';
+import { TEST_STEPS } from '../../common/steps/testing.js';
+import type { StepDef } from '../../common/steps/types.js';
 
 export interface StepSpec {
   name: string;
@@ -20,79 +26,53 @@ export interface StepSpec {
   module: string;
   /** Named export holding the StepFn. */
   export: string;
+  /** The step's contract, when it has one (every built-in step does); params are validated against it. */
+  def?: StepDef;
 }
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 
-function step(name: string, relModule: string, exportName: string, title: string, description = ''): StepSpec {
-  return { name, title, description, module: pathToFileURL(path.resolve(HERE, relModule)).href, export: exportName };
+/** Where each production step is implemented (paths relative to this file). */
+const IMPLEMENTATIONS: Record<StepName, [module: string, exportName: string]> = {
+  'model.inspect': ['./builtin/model.ts', 'inspect'],
+  'refusal.discover': ['./builtin/refusal.ts', 'discover'],
+  'refusal.categories': ['./builtin/categories.ts', 'categories'],
+  'refusal.probe': ['./builtin/probes.ts', 'probes'],
+  'refusal.playground': ['./builtin/playground.ts', 'playground'],
+  'features.detail': ['./builtin/features.ts', 'detail'],
+  'sae.preflight': ['./builtin/preflight.ts', 'preflight'],
+};
+
+const TEST_IMPLEMENTATIONS: Record<keyof typeof TEST_STEPS, [string, string]> = {
+  'demo.count': ['./builtin/demo.ts', 'count'],
+  'demo.echo': ['./builtin/demo.ts', 'echo'],
+};
+
+function spec(def: StepDef, [relModule, exportName]: [string, string]): StepSpec {
+  return { name: def.name, title: def.title, description: def.description, module: pathToFileURL(path.resolve(HERE, relModule)).href, export: exportName, def };
 }
 
-export const BUILTIN_STEPS: StepSpec[] = [
-  step(
-    'demo.count',
-    './builtin/demo.ts',
-    'count',
-    'Demo: count',
-    'Counts to `n` (default 50) sleeping `ms` (default 100) per tick; reports progress and honours cancel.',
-  ),
-  step('demo.echo', './builtin/demo.ts', 'echo', 'Demo: echo', 'Returns its params; for API tests.'),
-  step(
-    'model.inspect',
-    './builtin/model.ts',
-    'inspect',
-    'Inspect a model folder',
-    'Architecture, layers, width, dtype and memory of a Hugging Face folder (config + safetensors headers only); params {folder}.',
-  ),
-  step(
-    'refusal.discover',
-    './builtin/refusal.ts',
-    'discover',
-    'Discover refusal features',
-    'The discovery pipeline (direction → pool → attribution → selection → intervention → graph) stored as a run; params {pipeline?: path, demo?: true, fresh?, runId?, backend?}.',
-  ),
-  step(
-    'refusal.categories',
-    './builtin/categories.ts',
-    'categories',
-    'Harm categories: common vs specific features',
-    'Per-category K*, the common (refusal) and specific (harm) sets, clamping with retention and transfer; params {pipeline?: path (default: the demo), fresh?, backend?}.',
-  ),
-  step(
-    'refusal.probe',
-    './builtin/probes.ts',
-    'probes',
-    'Linear probes: dense vs refusal features, out of distribution',
-    'Dense probe per layer (best on validation), refusal-feature and random-feature probes on behaviourally labelled adversarial prompts; params {pipeline?: path (default: the demo), discovery?: run id, fresh?, backend?}.',
-  ),
-  step(
-    'refusal.playground',
-    './builtin/playground.ts',
-    'playground',
-    'Playground: base vs clamped vs ablated',
-    'One chat-formatted prompt, three greedy generations (base, features clamped, refusal direction ablated at every layer) with per-token feature activations; params {prompt, features: [[layer, index]], mode: multiply|value, amount, positions: all|prompt|generation, maxNewTokens, pipeline?, backend?}.',
-  ),
-  step(
-    'features.detail',
-    './builtin/features.ts',
-    'detail',
-    'Feature detail',
-    'One feature L{layer}/{index}: decoder cosine with the refusal direction, top-activating prompts and tokens with per-token activations, histogram, logit lens, LA-IG attribution per suite, Neuronpedia id; cached per feature in the run folder; params {layer, index, perSuite?, attributionPerSuite?, suites?, fresh?, pipeline?, backend?}.',
-  ),
-  step(
-    'sae.preflight',
-    './builtin/preflight.ts',
-    'preflight',
-    'SAE preflight',
-    'Per SAE layer: bytes, d_sae, whether model + layer fit the memory budget, Neuronpedia id, and MSE / FVE / L0 / dead fraction / CE recovered on a few chat conversations; params {folders?: [path], perSuite?, ce?, pipeline?, backend?}.',
-  ),
-];
+export const BUILTIN_STEPS: StepSpec[] = (Object.keys(IMPLEMENTATIONS) as StepName[]).map((n) => spec(STEPS[n] as StepDef, IMPLEMENTATIONS[n]));
+export const TEST_STEP_SPECS: StepSpec[] = (Object.keys(TEST_IMPLEMENTATIONS) as Array<keyof typeof TEST_STEPS>).map((n) =>
+  spec(TEST_STEPS[n] as StepDef, TEST_IMPLEMENTATIONS[n]),
+);
+
+/** Whether the environment asks for the test steps (the headless server started by the e2e tests). */
+export function testStepsFromEnv(env: NodeJS.ProcessEnv = process.env): boolean {
+  return env.RW_TEST_STEPS === '1';
+}
+
+export interface StepRegistryOptions {
+  /** Also register the test steps (demo.count, demo.echo). */
+  testSteps?: boolean;
+}
 
 export class StepRegistry {
   private readonly steps = new Map<string, StepSpec>();
 
-  constructor(initial: StepSpec[] = BUILTIN_STEPS) {
+  constructor(initial: StepSpec[] = BUILTIN_STEPS, opts: StepRegistryOptions = {}) {
     for (const s of initial) this.register(s);
+    if (opts.testSteps) for (const s of TEST_STEP_SPECS) this.register(s);
   }
 
   register(spec: StepSpec | (Omit<StepSpec, 'module'> & { module: string })): void {
@@ -106,6 +86,17 @@ export class StepRegistry {
 
   list(): StepInfo[] {
     return [...this.steps.values()].map(({ name, title, description }) => ({ name, title, description }));
+  }
+
+  /**
+   * A job's params checked against the step's contract. Throws a ZodError whose paths start with
+   * `params` (the API answers INVALID_REQUEST naming the field), so a bad value never becomes a failed job.
+   */
+  validate(name: string, params: unknown): void {
+    const def = this.steps.get(name)?.def;
+    if (!def) return;
+    const r = def.params.safeParse(params ?? {});
+    if (!r.success) throw new z.ZodError(r.error.issues.map((i) => ({ ...i, path: ['params', ...i.path] })));
   }
 }
 

@@ -5,6 +5,8 @@
 import { format } from 'node:util';
 import { parentPort } from 'node:worker_threads';
 import type { StepContext, StepFn } from '../../common/schemas/job.js';
+import { stepDef } from '../../common/steps/index.js';
+import { formatIssues } from '../../common/steps/schema-utils.js';
 import type { FromWorker, ToWorker } from './protocol.js';
 
 const port = parentPort;
@@ -56,6 +58,7 @@ async function run(msg: Extract<ToWorker, { type: 'run' }>): Promise<void> {
     },
     log: (line) => send({ type: 'log', jobId: msg.jobId, line: String(line) }),
     setBackend: (description) => send({ type: 'backend', description: String(description) }),
+    onRunDir: (dir) => send({ type: 'runDir', jobId: msg.jobId, dir: String(dir) }),
     throwIfCancelled: () => {
       if (ac.signal.aborted) throw new CancelledError();
     },
@@ -64,7 +67,20 @@ async function run(msg: Extract<ToWorker, { type: 'run' }>): Promise<void> {
     const mod = (await import(msg.module)) as Record<string, unknown>;
     const fn = mod[msg.export] as StepFn | undefined;
     if (typeof fn !== 'function') throw new Error(`${msg.module}: no exported function "${msg.export}"`);
-    const result = await fn(msg.params, ctx);
+    // the contract again on this side (defaults filled): a step never sees params its schema refuses
+    const def = stepDef(msg.step);
+    let params: unknown = msg.params;
+    if (def) {
+      const p = def.params.safeParse(msg.params);
+      if (!p.success) throw new Error(`invalid params for ${msg.step}: ${formatIssues(p.error, ['params'])}`);
+      params = p.data;
+    }
+    let result = await fn(params as Record<string, unknown>, ctx);
+    if (def && !ac.signal.aborted) {
+      const r = def.result.safeParse(result);
+      if (!r.success) throw new Error(`${msg.step} returned a result its contract refuses: ${formatIssues(r.error, ['result'])}`);
+      result = r.data;
+    }
     if (ac.signal.aborted) send({ type: 'cancelled', jobId: msg.jobId });
     else send({ type: 'done', jobId: msg.jobId, result: result ?? null });
   } catch (e) {

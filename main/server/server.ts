@@ -214,7 +214,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         }
         const result = await core.dispatch(method, body);
         securityHeaders(res);
-        res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' });
+        // a request the contract refuses (a bad field, named in the message) is the client's error
+        const status = !result.ok && result.error.code === 'INVALID_REQUEST' ? 400 : 200;
+        res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' });
         res.end(JSON.stringify(result));
         return;
       }

@@ -29,6 +29,7 @@ function makeCore(dir: string) {
     projectsDir: path.join(dir, 'projects'),
     demoAssetsDir: path.join(dir, 'no-assets'),
     notifyAfterMs: 0,
+    queueOptions: { testSteps: true },
   });
 }
 
@@ -193,7 +194,7 @@ describe.each([
     expect(await h.api.runs.get({ id: job.id })).toMatchObject({ step: 'demo.count', status: 'succeeded' });
     // long-job notification (notifyAfterMs: 0 here)
     expect(events.some((e) => e.type === 'notification' && e.message.includes('succeeded'))).toBe(true);
-    await expectApiError(h.api.jobs.start({ step: 'no.such.step' }), 'UNKNOWN_STEP');
+    await expectApiError(h.api.jobs.start({ step: 'no.such.step' } as never), 'UNKNOWN_STEP');
   });
 
   it('jobs: cancel takes effect within a second', async () => {

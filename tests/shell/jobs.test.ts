@@ -10,11 +10,12 @@ import { JobQueue } from '../../main/jobs/queue.js';
 import { StepRegistry } from '../../main/jobs/steps.js';
 import type { JobInfo } from '../../common/schemas/job.js';
 import { RunManifestSchema } from '../../common/schemas/run.js';
+import { toWireError } from '../../common/api.js';
 import { fixture, tempDir } from './helpers.js';
 
 const FIXTURE_STEPS = fixture('steps.ts');
 function registry(): StepRegistry {
-  const r = new StepRegistry();
+  const r = new StepRegistry(undefined, { testSteps: true });
   for (const name of ['boom', 'abort', 'abortInTimer', 'oom', 'uncaught', 'exit', 'hang', 'cacheCount', 'writesRun', 'positional']) {
     r.register({ name: `test.${name}`, title: name, description: '', module: FIXTURE_STEPS, export: name });
   }
@@ -124,6 +125,22 @@ describe('job queue', () => {
     } finally {
       await q.close();
     }
+  });
+
+  it('refuses a bad parameter at start, naming the field, instead of queueing a job that fails', () => {
+    const before = queue.list().length;
+    const refusal = (step: string, params: Record<string, unknown>) => {
+      try {
+        queue.start(step, params);
+      } catch (e) {
+        return toWireError(e);
+      }
+      return null;
+    };
+    expect(refusal('refusal.discover', { params: { steps: 1e6 } })).toMatchObject({ code: 'INVALID_REQUEST', message: expect.stringMatching(/^params\.params\.steps: /) });
+    expect(refusal('model.inspect', { folder: 3 })?.message).toMatch(/^params\.folder: /);
+    expect(refusal('refusal.probe', { nope: true })?.code).toBe('INVALID_REQUEST');
+    expect(queue.list().length).toBe(before);
   });
 
   it('model.inspect names the missing folder', async () => {

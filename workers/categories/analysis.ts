@@ -17,30 +17,8 @@ import { checkAbort, type EncodedPrompt, type FeatureSet, type Lens, type StepCt
 import { clampEffect, generateWithRetention, type Edit, type Intervention, type RetentionMode } from './retention.js';
 import { categorySets, type CategorySets, type RankedFeature } from './sets.js';
 
-export const CategoriesParamsSchema = z.object({
-  /** ℓ*: null = the layer sweep picks it (as the main pipeline does). */
-  layer: z.number().int().nullable().default(null),
-  /** Layer-sweep candidates: layers below this fraction of the depth (Arditi prunes at 0.8). */
-  sweepMaxLayerFrac: z.number().min(0).max(1).default(0.8),
-  k: z.number().int().positive().default(10),
-  kStar: z.number().int().positive().default(20),
-  steps: z.number().int().positive().default(10),
-  alphaRule: z.enum(['trapezoid', 'midpoint', 'left']).default('trapezoid'),
-  /** LA-IG metric token: the ablated run's argmax (reference) or its best non-refusal token. */
-  jToken: z.enum(['argmax', 'non-refusal']).default('argmax'),
-  /** The paper clamps the CATQA sets ×−3 for both models (METHOD #15). */
-  clampValue: z.number().default(-3),
-  truncateSpecific: z.boolean().default(true),
-  retention: z.enum(['exact', 'prompt-mean', 'prompt-only']).default('exact'),
-  /** Keep only harmful prompts the model refuses (first token), as the main pipeline's direction data. */
-  filterRefused: z.boolean().default(true),
-  maxPerCategory: z.number().int().positive().nullable().default(null),
-  maxNewTokens: z.number().int().positive().default(24),
-  laBatchSize: z.number().int().positive().default(4),
-  genBatchSize: z.number().int().positive().default(16),
-  transfer: z.boolean().default(true),
-});
-export type CategoriesParams = z.infer<typeof CategoriesParamsSchema>;
+import { CategoriesParamsSchema, type CategoriesParams } from '../../common/steps/categories.js';
+export { CategoriesParamsSchema, type CategoriesParams };
 
 export interface CategoryItem {
   instruction: string;

@@ -60,7 +60,7 @@ export const ProbePipelineSchema = z.object({
       oodAdversarial: SuiteRefSchema,
     }),
     /** One WildJailbreak train TSV (vanilla, adversarial, data_type): the paper's layout. */
-    z.object({ kind: z.literal('wildjailbreak'), tsv: z.string(), maxAdversarial: z.number().int().positive().optional() }),
+    z.object({ kind: z.literal('wildjailbreak'), tsv: z.string(), maxAdversarial: z.number().int().positive().max(1_000_000).optional() }),
   ]),
   /** The refusal features: a discovery run (id under the project's runs/, or a folder) and its set, or ids `L{layer}/{index}`. */
   refusalFeatures: z.union([

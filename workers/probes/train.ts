@@ -31,7 +31,8 @@ export interface FitOptions {
   tol?: number;
 }
 
-export const DEFAULT_L2_GRID = [1e-4, 1e-3, 1e-2, 1e-1, 1] as const;
+import { DEFAULT_L2_GRID } from '../../common/steps/probe.js';
+export { DEFAULT_L2_GRID };
 
 export function fitProbe(train: ProbeData, layer: number | null, opts: FitOptions): TrainedProbe {
   const st = opts.standardize === false ? null : fitStandardizer(train.X);

@@ -17,6 +17,7 @@ import { RUN_KIND, RUN_SCHEMA_VERSION } from '../../common/schemas/run.js';
 import { codecFromTokenizer, makeLens, providerFromSaeSet } from './lens.js';
 import { backendCapBytes, formatBytes, pickBatchSize, planMemory, type MemoryPlan } from './memory.js';
 import { discover, DiscoveryParamsSchema, type DiscoveryResults } from './pipeline.js';
+import { SuiteRefSchema, type SuiteRef } from '../../common/steps/discover.js';
 import { listFiles, RunDir, sha256File, sha256Text, writeJsonAtomic, readJsonFile } from './runs.js';
 import { toNeuronpediaGraph } from './graph.js';
 import type { StepCtx } from './types.js';
@@ -38,19 +39,7 @@ async function judgeFrom(spec: JudgeSpec, cache: JudgeCache, field: 'refused' | 
   return numericJudge(j, field);
 }
 
-export const SuiteRefSchema = z.union([
-  z.string(),
-  z.object({
-    path: z.string(),
-    split: z.enum(['train', 'val', 'test']).optional(),
-    tags: z.array(z.string()).optional(),
-    excludeTags: z.array(z.string()).optional(),
-    limit: z.number().int().positive().optional(),
-    /** Seeded shuffle before the limit (a fair sample of an ordered suite). */
-    seed: z.number().int().optional(),
-  }),
-]);
-export type SuiteRef = z.infer<typeof SuiteRefSchema>;
+export { SuiteRefSchema, type SuiteRef } from '../../common/steps/discover.js';
 
 export const PipelineSchema = z.object({
   kind: z.literal('refusal-workbench/pipeline'),
@@ -71,7 +60,7 @@ export const PipelineSchema = z.object({
   judge: JudgeSpecSchema.optional(),
   jailbreakJudge: JudgeSpecSchema.optional(),
   /** Memory cap in bytes (default: the backend's limit). */
-  memoryCapBytes: z.number().positive().optional(),
+  memoryCapBytes: z.number().positive().max(2 ** 50).optional(),
 });
 export type Pipeline = z.infer<typeof PipelineSchema>;
 

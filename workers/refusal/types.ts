@@ -10,6 +10,8 @@ export interface StepCtx {
   progress(stage: string, fraction: number, message?: string): void;
   signal: AbortSignal;
   log(line: string): void;
+  /** Told the run folder once it is known (a job's log then goes there: one folder per job). */
+  onRunDir?(dir: string): void;
 }
 
 export function quietCtx(signal?: AbortSignal): StepCtx {

@@ -19,7 +19,7 @@ let api: WorkbenchApi;
 
 beforeAll(async () => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'rw-app-'));
-  core = new WorkbenchCore({ settings: Settings.open(path.join(dir, 'cfg')), shell: 'test', projectsDir: dir });
+  core = new WorkbenchCore({ settings: Settings.open(path.join(dir, 'cfg')), shell: 'test', projectsDir: dir, queueOptions: { testSteps: true } });
   api = createApiClient({
     kind: 'direct',
     async invoke(method, req) {

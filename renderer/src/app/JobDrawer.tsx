@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import type { JobInfo, StepInfo, WorkbenchApi } from '../../../common/api';
+import type { JobInfo, JobStartRequest, StepInfo, WorkbenchApi } from '../../../common/api';
 import { formatEta, formatPct } from './format';
 
 function JobRow({ api, job, onError }: { api: WorkbenchApi; job: JobInfo; onError(msg: string): void }) {
@@ -67,12 +67,15 @@ export function JobDrawer({
   onError(msg: string): void;
 }) {
   const [steps, setSteps] = useState<StepInfo[]>([]);
-  const [step, setStep] = useState('demo.count');
+  const [step, setStep] = useState('');
   const [params, setParams] = useState('{}');
   const [perm, setPerm] = useState<string>(() => (typeof Notification !== 'undefined' ? Notification.permission : 'unsupported'));
 
   useEffect(() => {
-    api.jobs.steps().then(setSteps, () => undefined);
+    api.jobs.steps().then((list) => {
+      setSteps(list);
+      setStep((cur) => cur || (list[0]?.name ?? ''));
+    }, () => undefined);
   }, [api]);
 
   const start = async () => {
@@ -84,7 +87,8 @@ export function JobDrawer({
       return;
     }
     try {
-      await api.jobs.start({ step, params: p });
+      // a step picked from the list with hand-written JSON params: the API checks them against its schema
+      await api.jobs.start({ step, params: p } as JobStartRequest);
     } catch (e) {
       onError((e as Error).message);
     }

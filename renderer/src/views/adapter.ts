@@ -16,6 +16,8 @@
  */
 import type { ApiEvent, JobInfo, RunManifest as StoredManifest, WorkbenchApi as ShellApi } from '../../../common/api';
 import type { PromptSuite } from '../../../common/suites/schema';
+import type { JobStartRequest } from '../../../common/api';
+import { isStepName, type StepName, type StepParamsInput } from '../../../common/steps/index';
 import {
   adaptCategories,
   adaptGraph,
@@ -73,7 +75,8 @@ export function fromShellApi(api: ShellApi): ViewApi {
   let stepsCache: Promise<string[]> | null = null;
   const inspected = new Map<string, Promise<unknown>>();
   const steps = () => (stepsCache ??= api.jobs.steps().then((s) => s.map((x) => x.name)).catch(() => []));
-  const findStep = async (re: RegExp): Promise<string | null> => (await steps()).find((s) => re.test(s)) ?? null;
+  /** The step when this build registers it (the contract names every step: common/steps). */
+  const available = async <N extends StepName>(name: N): Promise<N | null> => ((await steps()).includes(name) ? name : null);
 
   const manifests = async (): Promise<StoredManifest[]> => {
     const runs = await api.runs.list();
@@ -126,8 +129,8 @@ export function fromShellApi(api: ShellApi): ViewApi {
   };
 
   /** Start a step and wait for its result (events, with polling as a fallback). */
-  const runJob = async (step: string, params: Record<string, unknown>): Promise<unknown> => {
-    const job = await api.jobs.start({ step, params });
+  const runJob = async <N extends StepName>(step: N, params: StepParamsInput<N>): Promise<unknown> => {
+    const job = await api.jobs.start({ step, params } as JobStartRequest);
     return new Promise((resolve, reject) => {
       let done = false;
       const finish = (j: JobInfo) => {
@@ -211,7 +214,7 @@ export function fromShellApi(api: ShellApi): ViewApi {
         if (!src) return null;
         folder = src.type === 'demo' ? `${src.path.replace(/\/$/, '')}/model` : src.path;
       }
-      const step = await findStep(/model\.(inspect|info)|inspect.*model/i);
+      const step = await available('model.inspect');
       if (!step) return null;
       // one inspection per folder per session: every job leaves a run folder behind
       let pending = inspected.get(folder);
@@ -239,7 +242,7 @@ export function fromShellApi(api: ShellApi): ViewApi {
       } satisfies ModelVM;
     },
     async saePreflight(folders) {
-      const step = await findStep(/preflight|sae\.(fit|inspect)/i);
+      const step = await available('sae.preflight');
       if (!step) return null;
       return (await runJob(step, folders ? { folders } : {})) as PreflightVM | null;
     },
@@ -263,8 +266,8 @@ export function fromShellApi(api: ShellApi): ViewApi {
       return adaptRunResults(await readJson(f.path), f.m.id, toViewManifest(f.m));
     },
     async startRun(kind, params) {
-      const step = (await steps()).includes(kind) ? kind : (await findStep(new RegExp(kind.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'i'))) ?? kind;
-      const j = await api.jobs.start({ step, params });
+      if (!isStepName(kind)) throw new Error(`unknown step "${kind}"`);
+      const j = await api.jobs.start({ step: kind, params } as JobStartRequest);
       return { jobId: j.id };
     },
     async getPipelineBase() {
@@ -283,7 +286,7 @@ export function fromShellApi(api: ShellApi): ViewApi {
       const dir = b.path && b.path.includes('/') ? b.path.slice(0, b.path.lastIndexOf('/') + 1) : '';
       const file = `${dir}ui-pipeline.json`;
       await api.files.writeText({ path: file, text: JSON.stringify(pl, null, 2) + '\n' });
-      const step = (await steps()).find((x) => x === 'refusal.discover') ?? (await findStep(/discover/i)) ?? 'refusal.discover';
+      const step = 'refusal.discover' as const;
       const j = await api.jobs.start({ step, params: { pipeline: file }, title: 'Discovery' });
       return { jobId: j.id, pipeline: file };
     },
@@ -316,7 +319,7 @@ export function fromShellApi(api: ShellApi): ViewApi {
       }
       if (!detail) {
         // computed on demand by a worker step when one is registered (cosine, contexts, logit lens, histogram)
-        const step = await findStep(/feature.*(detail|inspect|page)/i);
+        const step = await available('features.detail');
         if (step) detail = ((await runJob(step, { layer: ref.layer, index: ref.index, ...(ref.saeId ? { saeId: ref.saeId } : {}) }).catch(() => null)) ?? null) as Partial<FeatureDetailVM> | null;
       }
       const g = (await findOutput(/(^|\/)graph\.json$/i)) ?? (await findOutput(/graph(?!\.neuronpedia)[^/]*\.json$/i));
@@ -344,7 +347,7 @@ export function fromShellApi(api: ShellApi): ViewApi {
     },
 
     async runPlayground(req) {
-      const step = await findStep(/playground|clamp.*generate|generate.*clamp/i);
+      const step = await available('refusal.playground');
       if (!step) throw new Error('No playground step is registered in this build (expected a step named like "refusal.playground").');
       return (await runJob(step, { ...req, features: req.features.map((f) => [f.layer, f.index]) })) as PlaygroundResultVM;
     },

@@ -22,18 +22,18 @@ export const JudgeSpecSchema = z.discriminatedUnion('type', [
     model: z.string().optional(),
     rubric: z.string().optional(),
     system: z.string().optional(),
-    concurrency: z.number().int().positive().optional(),
-    requestsPerSecond: z.number().positive().optional(),
-    maxRetries: z.number().int().nonnegative().optional(),
-    timeoutMs: z.number().positive().optional(),
+    concurrency: z.number().int().positive().max(1024).optional(),
+    requestsPerSecond: z.number().positive().max(10_000).optional(),
+    maxRetries: z.number().int().nonnegative().max(100).optional(),
+    timeoutMs: z.number().positive().max(3_600_000).optional(),
   }),
   z.object({
     type: z.literal('model'),
     /** Folder of the classifier model (loaded by the caller's loader). */
     path: z.string(),
     format: z.enum(['harmbench', 'llamaguard3']),
-    batchSize: z.number().int().positive().optional(),
-    maxResponseChars: z.number().int().positive().optional(),
+    batchSize: z.number().int().positive().max(4096).optional(),
+    maxResponseChars: z.number().int().positive().max(10_000_000).optional(),
   }),
 ]);
 export type JudgeSpec = z.infer<typeof JudgeSpecSchema>;
