@@ -81,6 +81,7 @@ export async function runCategories(
   const runDir = path.join(projectDir, 'runs', runId);
   if (opts.fresh) fs.rmSync(runDir, { recursive: true, force: true });
   const run = new RunDir(runDir);
+  ctx.onRunDir?.(runDir);
   const params = CategoriesParamsSchema.parse(pl.params);
   const manifest = {
     kind: RUN_KIND,

@@ -212,6 +212,7 @@ export async function runProbeProject(
   const runDirPath = path.join(projectDir, 'runs', runId);
   if (opts.fresh) fs.rmSync(runDirPath, { recursive: true, force: true });
   const run = new RunDir(runDirPath);
+  ctx.onRunDir?.(runDirPath);
 
   const { model, tokenizer } = await loadChatModel(modelDir, 'probing');
   const saes = SaeSet.open(saeSpec);

@@ -200,6 +200,7 @@ export async function runPipelineFile(
   const runDirPath = path.join(projectDir, 'runs', runId);
   if (opts.fresh) fs.rmSync(runDirPath, { recursive: true, force: true });
   const run = new RunDir(runDirPath);
+  ctx.onRunDir?.(runDirPath);
   const params = DiscoveryParamsSchema.parse(pl.params);
 
   const { model, tokenizer, info } = await loadChatModel(modelDir, 'discovery');
