@@ -45,6 +45,9 @@ function makeCtx(signal: AbortSignal, quiet: boolean): StepCtx {
 
 export function summary(o: RunOutcome): Record<string, unknown> {
   return {
+    layer: o.results.layer,
+    k_star: o.results.kStar,
+    clamp_value: o.results.clampValue,
     refusal_rate: o.results.refusal_rate,
     harmless_refusal_rate: o.results.harmless_refusal_rate,
     graph: o.results.graph
@@ -52,6 +55,10 @@ export function summary(o: RunOutcome): Record<string, unknown> {
       : { nodes: 0, edges: 0, upward_edges: 0 },
     ...(o.results.ce ? { ce: o.results.ce } : {}),
     ...(o.results.mechanism ? { mechanism: o.results.mechanism } : {}),
+    ...(o.experiments
+      ? { experiments: { rows: o.experiments.rows, mcnemar: o.experiments.mcnemar, agreement: o.experiments.agreement, suffix: o.experiments.suffix, warnings: o.experiments.warnings, generation: o.experiments.generation } }
+      : {}),
+    ...(o.results.warnings.length ? { warnings: o.results.warnings } : {}),
     seconds: Number(o.seconds.toFixed(2)),
     memory: { planned_peak_bytes: o.memory.plannedPeakBytes, cap_bytes: Number.isFinite(o.memory.capBytes) ? o.memory.capBytes : null, resident_sae_layers_peak: o.memory.peakResidentSaeLayers },
   };

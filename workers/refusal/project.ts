@@ -18,12 +18,17 @@ import { codecFromTokenizer, makeLens, providerFromSaeSet } from './lens.js';
 import { backendCapBytes, formatBytes, pickBatchSize, planMemory, type MemoryPlan } from './memory.js';
 import { discover, DiscoveryParamsSchema, type DiscoveryResults } from './pipeline.js';
 import { listFiles, RunDir, sha256File, sha256Text, writeJsonAtomic, readJsonFile } from './runs.js';
+import { suiteKey, suiteName, writeTextAtomic } from './experiments/load.js';
 import { toNeuronpediaGraph } from './graph.js';
 import type { StepCtx } from './types.js';
 import { JudgeSpecSchema, makeJudge, type JudgeSpec } from '../eval/judges/factory.js';
 import { JudgeCache } from '../eval/judges/cache.js';
 import { numericJudge } from '../eval/judges/types.js';
 import type { RefusalJudge } from './generate.js';
+import { evaluateEntrySchema, SweepSchema } from '../../common/steps/experiments.js';
+import type { ExperimentTable } from '../../common/results/experiments.js';
+import { runExperiments, sweepMaxKStar, tableCsv, type EvalSuite, type NamedJudge } from './experiments/run.js';
+import { loadEvalSuites } from './experiments/load.js';
 
 async function judgeFrom(spec: JudgeSpec, cache: JudgeCache, field: 'refused' | 'jailbroken'): Promise<RefusalJudge> {
   const j = await makeJudge(spec, {
@@ -72,6 +77,10 @@ export const PipelineSchema = z.object({
   jailbreakJudge: JudgeSpecSchema.optional(),
   /** Memory cap in bytes (default: the backend's limit). */
   memoryCapBytes: z.number().positive().optional(),
+  /** Issue 16: evaluation suites (harmful / harmless / adversarial / text / capability), each under every method. */
+  evaluate: z.array(evaluateEntrySchema(SuiteRefSchema, JudgeSpecSchema)).max(64).optional(),
+  /** Issue 16: settings swept in the same job (lists; an omitted key takes the run's own value). */
+  sweep: SweepSchema.optional(),
 });
 export type Pipeline = z.infer<typeof PipelineSchema>;
 
@@ -116,10 +125,19 @@ export function loadSuitePrompts(base: string, ref: SuiteRef): { prompts: string
     } catch (e) {
       throw new Error(`${file}: not JSON (${(e as Error).message})`);
     }
-    // lenient: a suite's `pair` may name an item of another suite (vanilla/adversarial suites)
-    const parsed = z.object({ kind: z.literal('prompt-suite'), items: z.array(PromptItemSchema) }).safeParse(raw);
-    if (!parsed.success) throw new Error(`${file}: not a prompt-suite file (${parsed.error.issues[0]?.message})`);
-    items = parsed.data.items;
+    if (Array.isArray(raw)) {
+      // a plain array ([{instruction, category}] as in the Arditi splits, or strings): the importer's JSON format
+      try {
+        items = importSuite(text, path.basename(file)).items;
+      } catch (e) {
+        throw new Error(`${file}: ${(e as Error).message}`);
+      }
+    } else {
+      // lenient: a suite's `pair` may name an item of another suite (vanilla/adversarial suites)
+      const parsed = z.object({ kind: z.literal('prompt-suite'), items: z.array(PromptItemSchema) }).safeParse(raw);
+      if (!parsed.success) throw new Error(`${file}: not a prompt-suite file or a JSON array of prompts (${parsed.error.issues[0]?.message})`);
+      items = parsed.data.items;
+    }
   } else items = importSuite(text, path.basename(file)).items; // CSV, JSONL, TXT, WildJailbreak TSV
   if ('split' in r && r.split) items = items.filter((i) => i.split === r.split);
   if ('tags' in r && r.tags) items = items.filter((i) => r.tags!.every((t) => i.tags.includes(t)));
@@ -171,6 +189,8 @@ export interface RunOutcome {
   runId: string;
   runDir: string;
   results: DiscoveryResults;
+  /** The experiment table, when the pipeline lists `evaluate` suites or a `sweep`. */
+  experiments: ExperimentTable | null;
   seconds: number;
   memory: { plannedPeakBytes: number; capBytes: number; saesResident: boolean; peakResidentSaeLayers: number };
 }
@@ -206,6 +226,7 @@ export async function runPipelineFile(
     harmfulTrain: pl.suites.harmfulTrain ? loadSuitePrompts(base, pl.suites.harmfulTrain) : undefined,
     pairs: pl.suites.pairs ? loadPairs(base, pl.suites.pairs) : undefined,
   };
+  const evalSuites = loadEvalSuites(base, pl);
   const inputsText = JSON.stringify({ pl, modelDir, saeSpec });
   const runId = opts.runId ?? `discover-${sha256Text(inputsText).slice(0, 12)}`;
   const runDirPath = path.join(projectDir, 'runs', runId);
@@ -250,6 +271,7 @@ export async function runPipelineFile(
       ...[suites.harmful, suites.harmless, suites.evalHarmless, suites.harmfulTrain, suites.pairs]
         .filter((s): s is NonNullable<typeof s> => !!s)
         .map((s) => ({ path: s.file, sha256: sha256File(s.file) })),
+      ...[...new Set(evalSuites.map((s) => s.file))].map((f) => ({ path: f, sha256: sha256File(f) })),
       { path: path.resolve(pipelineFile), sha256: sha256File(pipelineFile) },
     ],
     versions: versions(),
@@ -273,12 +295,47 @@ export async function runPipelineFile(
       params,
       run,
       ctx,
-      { judge, jailbreakJudge },
+      { judge, jailbreakJudge, maxKStar: sweepMaxKStar(params, pl.sweep) },
     );
+    let experiments: ExperimentTable | null = null;
+    if (evalSuites.length || pl.sweep) {
+      const named = async (spec: JudgeSpec): Promise<NamedJudge> => {
+        const field = spec.type === 'substring' ? 'refused' : 'jailbroken';
+        const j = await judgeFrom(spec, cache, field);
+        return { id: j.name, metric: field === 'refused' ? 'refusal' : 'jailbreak', judge: (items) => j.judge(items) };
+      };
+      const defaults: JudgeSpec[] = [pl.judge ?? { type: 'substring' }, ...(pl.jailbreakJudge ? [pl.jailbreakJudge] : [])];
+      const suitesIn: EvalSuite[] = [];
+      for (const s of evalSuites) {
+        const specs = s.judges ?? defaults;
+        const judges: NamedJudge[] = [];
+        for (const spec of specs) judges.push(await named(spec));
+        suitesIn.push({ ...s.suite, judges });
+      }
+      // the run's own harmful and harmless suites join the table when `evaluate` does not list them
+      const mainKey = suiteKey(base, pl.suites.harmful);
+      if (!suitesIn.some((s) => s.key === mainKey))
+        suitesIn.unshift({ name: suiteName(base, pl.suites.harmful), role: 'harmful', items: suites.harmful.items, key: mainKey, judges: await Promise.all(defaults.map(named)), groupBy: [], scoring: 'loglik', suffixAnalysis: false });
+      const harmlessKey = suiteKey(base, pl.suites.evalHarmless);
+      if (!suitesIn.some((s) => s.role === 'harmless'))
+        suitesIn.push({ name: suiteName(base, pl.suites.evalHarmless), role: 'harmless', items: suites.evalHarmless.items, key: harmlessKey, judges: await Promise.all(defaults.map(named)), groupBy: [], scoring: 'loglik', suffixAnalysis: false });
+      experiments = await runExperiments(
+        lens,
+        { P: params, context: out.context, attribution: out.attribution, mainKey, suites: suitesIn, sweep: pl.sweep ?? {}, clampValue: out.results.clampValue },
+        run,
+        ctx,
+      );
+      for (const w of experiments.warnings) ctx.log(`warning: ${w}`);
+    }
     const seconds = (performance.now() - t0) / 1000;
     run.write('results.json', { ...out.results, seconds, memory: { plannedPeakBytes: shortcut.peakBytes, capBytes: Number.isFinite(cap) ? cap : null, saesResident, peakResidentSaeLayers: provider.peakResident } });
     run.write('generations.json', out.generations);
     const outputs = ['results.json', 'generations.json'];
+    if (experiments) {
+      run.write('experiments.json', experiments);
+      writeTextAtomic(path.join(runDirPath, 'experiments.csv'), tableCsv(experiments));
+      outputs.push('experiments.json', 'experiments.csv');
+    }
     if (out.graph) {
       run.write('graph.json', out.graph);
       run.write(
@@ -294,7 +351,7 @@ export async function runPipelineFile(
       finishedAt: new Date().toISOString(),
       timings: { ...out.results.timings, total: seconds },
     });
-    return { runId, runDir: runDirPath, results: out.results, seconds, memory: { plannedPeakBytes: shortcut.peakBytes, capBytes: cap, saesResident, peakResidentSaeLayers: provider.peakResident } };
+    return { runId, runDir: runDirPath, results: out.results, experiments, seconds, memory: { plannedPeakBytes: shortcut.peakBytes, capBytes: cap, saesResident, peakResidentSaeLayers: provider.peakResident } };
   } catch (e) {
     const cancelled = (e as Error).name === 'AbortError' || ctx.signal.aborted;
     writeJsonAtomic(path.join(runDirPath, 'manifest.json'), {
