@@ -103,7 +103,14 @@ export async function runDiscoverCommand(argv: string[]): Promise<number> {
     project = values.project;
   }
   if (values.plan) {
-    const plan = planPipelineFile(pipeline, typeof memoryCapBytes === 'number' ? memoryCapBytes : undefined);
+    let plan;
+    try {
+      plan = planPipelineFile(pipeline, typeof memoryCapBytes === 'number' ? memoryCapBytes : undefined);
+    } catch (e) {
+      // a suite (or pipeline) error fails the plan with the message the run would give
+      process.stderr.write(`error: ${(e as Error).message}\n`);
+      return 1;
+    }
     process.stdout.write(values.json ? `${JSON.stringify(plan)}\n` : `${formatPlan(plan)}\n`);
     return 0;
   }

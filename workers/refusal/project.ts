@@ -148,17 +148,28 @@ export function loadSuitePrompts(base: string, ref: SuiteRef): { prompts: string
   return { prompts: items.map((i) => i.instruction), items, file };
 }
 
-/** Vanilla/adversarial pairs: the suite's items with a `pair` naming another item of the (unfiltered) suite. */
-export function loadPairs(base: string, ref: SuiteRef): { pairs: Array<{ vanilla: string; adversarial: string }>; file: string } {
+/**
+ * Vanilla/adversarial pairs. A row that carries its own vanilla text (the WildJailbreak train TSV's
+ * `vanilla` column next to `adversarial`) pairs with that text — by the file's row structure, never by
+ * matching text against other rows; otherwise an adversarial item's `pair` names another item of the
+ * (unfiltered) suite. Warns when fewer than `minShare` of the adversarial items pair.
+ */
+export function loadPairs(base: string, ref: SuiteRef, opts: { minShare?: number } = {}): { pairs: Array<{ vanilla: string; adversarial: string }>; file: string; warnings: string[] } {
   const r = typeof ref === 'string' ? { path: ref } : ref;
   const all = loadSuitePrompts(base, { path: r.path });
   const byId = new Map(all.items.map((i) => [i.id, i]));
   const sel = loadSuitePrompts(base, { ...r, tags: [...(('tags' in r && r.tags) || []), 'adversarial'] });
-  const pairs = sel.items
-    .filter((i) => i.pair && byId.has(i.pair))
-    .map((i) => ({ vanilla: byId.get(i.pair!)!.instruction, adversarial: i.instruction }));
-  if (!pairs.length) throw new Error(`${all.file}: no adversarial items with a pair in this suite`);
-  return { pairs, file: all.file };
+  const fromRow = sel.items.filter((i) => i.meta?.vanilla && i.meta.vanilla.trim() !== '');
+  const pairs = fromRow.length
+    ? fromRow.map((i) => ({ vanilla: i.meta!.vanilla!.trim(), adversarial: i.instruction }))
+    : sel.items.filter((i) => i.pair && byId.has(i.pair)).map((i) => ({ vanilla: byId.get(i.pair!)!.instruction, adversarial: i.instruction }));
+  if (!pairs.length) throw new Error(`${all.file}: no adversarial items with a vanilla pair (a "vanilla" column in the row, or a "pair" id) in this suite`);
+  const warnings: string[] = [];
+  const share = pairs.length / sel.items.length;
+  const min = opts.minShare ?? 0.5;
+  if (share < min)
+    warnings.push(`${all.file}: only ${pairs.length} of ${sel.items.length} adversarial items (${(100 * share).toFixed(1)}%) have a vanilla pair, below the ${(100 * min).toFixed(0)}% asked for (minPairShare)`);
+  return { pairs, file: all.file, warnings };
 }
 
 export function readPipeline(file: string): Pipeline {
@@ -224,8 +235,9 @@ export async function runPipelineFile(
     harmless: loadSuitePrompts(base, pl.suites.harmless),
     evalHarmless: loadSuitePrompts(base, pl.suites.evalHarmless),
     harmfulTrain: pl.suites.harmfulTrain ? loadSuitePrompts(base, pl.suites.harmfulTrain) : undefined,
-    pairs: pl.suites.pairs ? loadPairs(base, pl.suites.pairs) : undefined,
+    pairs: pl.suites.pairs ? loadPairs(base, pl.suites.pairs, { minShare: pl.params.minPairShare }) : undefined,
   };
+  for (const w of suites.pairs?.warnings ?? []) ctx.log(`warning: ${w}`);
   const evalSuites = loadEvalSuites(base, pl);
   const inputsText = JSON.stringify({ pl, modelDir, saeSpec });
   const runId = opts.runId ?? `discover-${sha256Text(inputsText).slice(0, 12)}`;
@@ -297,6 +309,7 @@ export async function runPipelineFile(
       ctx,
       { judge, jailbreakJudge, maxKStar: sweepMaxKStar(params, pl.sweep) },
     );
+    out.results.warnings.push(...(suites.pairs?.warnings ?? []));
     let experiments: ExperimentTable | null = null;
     if (evalSuites.length || pl.sweep) {
       const named = async (spec: JudgeSpec): Promise<NamedJudge> => {
@@ -393,13 +406,21 @@ export function planPipelineFile(pipelineFile: string, capBytes?: number): Pipel
     const params = DiscoveryParamsSchema.parse(pl.params);
     const saeLayerBytes = set.layers.map((l) => set.source(l).estimateBytes());
     const dSae = Math.max(...set.layers.map((l) => set.meta(l).dSae));
+    // every suite the run would read must load: a suite error fails the plan as it would fail the run
+    const harmfulPrompts = loadSuitePrompts(base, pl.suites.harmful).prompts;
+    loadSuitePrompts(base, pl.suites.harmless);
+    loadSuitePrompts(base, pl.suites.evalHarmless);
+    if (pl.suites.harmfulTrain) loadSuitePrompts(base, pl.suites.harmfulTrain);
+    if (pl.suites.pairs) loadPairs(base, pl.suites.pairs);
+    loadEvalSuites(base, pl);
     let seqLen = 64;
+    let tok: ChatTokenizer | null = null;
     try {
-      const tok = ChatTokenizer.fromDir(modelDir);
-      seqLen = Math.max(...loadSuitePrompts(base, pl.suites.harmful).prompts.map((p) => tok.encodeInstruction(p).length));
+      tok = ChatTokenizer.fromDir(modelDir);
     } catch {
       /* no tokenizer: assume 64 tokens */
     }
+    if (tok) seqLen = Math.max(...harmfulPrompts.map((p) => tok!.encodeInstruction(p).length));
     const m = { config: info.config, modelBytes: info.weightBytes, saeLayerBytes, dSae, seqLen, newTokens: params.maxNewTokens };
     const cap = capBytes ?? pl.memoryCapBytes ?? null;
     return {

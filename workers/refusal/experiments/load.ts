@@ -10,7 +10,7 @@ import type { JudgeSpec } from '../../eval/judges/factory.js';
 import { parseCapabilityFile } from './capability.js';
 import type { EvalSuite } from './run.js';
 
-const DEFAULT_GROUP_BY = ['wrapper:', 'tactic:'];
+const DEFAULT_GROUP_BY = ['wrapper:', 'tactic:', 'meta:tactics'];
 
 function refObj(ref: SuiteRef): Exclude<SuiteRef, string> {
   return typeof ref === 'string' ? { path: ref } : ref;

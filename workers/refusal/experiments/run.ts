@@ -23,7 +23,7 @@ import { EXPERIMENT_CSV_COLUMNS, type AgreementRow, type ExperimentRow, type Exp
 import { bootstrapRatioCi, cohenKappa, mcnemar, wilson } from '../../eval/stats.js';
 import { globalSetOf, methodCondition, methodSets, UNCLAMPED, type SuiteAttribution } from './sets.js';
 import { scoreCapability, type CapabilityItem } from './capability.js';
-import { suffixAnalysis } from './suffix.js';
+import { parsePyStringList, suffixAnalysis } from './suffix.js';
 
 /** A judge as the table needs it: an id, what its 1 means, and 0/1 verdicts. */
 export interface NamedJudge {
@@ -347,12 +347,25 @@ function dedupeSettings(settings: Setting[]): Setting[] {
 function groupsOf(suite: EvalSuite): Map<string, number[]> {
   const out = new Map<string, number[]>();
   if (!suite.groupBy.length) return out;
+  const add = (g: string, i: number) => {
+    if (!out.has(g)) out.set(g, []);
+    if (!out.get(g)!.includes(i)) out.get(g)!.push(i);
+  };
   suite.items.forEach((it, i) => {
-    for (const t of it.tags)
-      if (suite.groupBy.some((p) => t.startsWith(p))) {
-        if (!out.has(t)) out.set(t, []);
-        out.get(t)!.push(i);
+    for (const t of it.tags) if (suite.groupBy.some((p) => !p.startsWith('meta:') && t.startsWith(p))) add(t, i);
+    // 'meta:FIELD': a source column such as WildJailbreak's tactics (a list literal or comma-separated)
+    for (const p of suite.groupBy.filter((x) => x.startsWith('meta:'))) {
+      const field = p.slice(5);
+      const v = it.meta?.[field];
+      if (!v) continue;
+      let vals: string[];
+      try {
+        vals = v.trim().startsWith('[') ? parsePyStringList(v) : v.split(',');
+      } catch {
+        vals = [v];
       }
+      for (const x of vals.map((y) => y.trim()).filter(Boolean)) add(`${field}:${x}`, i);
+    }
   });
   return new Map([...out.entries()].sort(([a], [b]) => a.localeCompare(b)));
 }
