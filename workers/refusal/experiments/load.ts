@@ -98,7 +98,14 @@ export function loadEvalSuites(base: string, pl: Pipeline): LoadedEval[] {
       out.push({ suite: { ...common, items: [], capability }, file });
     } else {
       const s = loadSuitePrompts(base, e.suite);
-      out.push({ suite: { ...common, items: s.items }, ...(judges ? { judges } : {}), file: s.file });
+      let items = s.items;
+      if (e.role === 'adversarial' && (r.split || r.limit || r.tags)) {
+        // the vanilla items the adversarial ones pair with (suffix analysis), even when the filters dropped them
+        const ids = new Set(items.map((i) => i.id));
+        const want = new Set(items.map((i) => i.pair).filter((x): x is string => !!x && !ids.has(x)));
+        if (want.size) items = [...items, ...loadSuitePrompts(base, { path: r.path }).items.filter((i) => want.has(i.id))];
+      }
+      out.push({ suite: { ...common, items }, ...(judges ? { judges } : {}), file: s.file });
     }
   }
   return out;

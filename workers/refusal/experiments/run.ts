@@ -312,7 +312,7 @@ export async function runExperiments(lens: Lens, inp: ExperimentInput, run: RunD
         const st = bs[i].setting;
         agreement.push({ suite: bs[i].suite.name, role: bs[i].suite.role, method: bs[i].method, kStar: st?.kStar ?? null, clampValue: st?.clampValue ?? null, setKind: st?.setKind ?? null, judgeA: bs[i].judge, judgeB: bs[j].judge, n: a.n, agreement: round(a.agreement), kappa: round(a.kappa), confusion: a.confusion });
       }
-  for (const s of inp.suites) if (s.items.length === 0) warnings.push(`${s.name}: no prompts`);
+  for (const s of inp.suites) if (s.items.length === 0 && !s.texts?.length && !s.capability?.length) warnings.push(`${s.name}: no prompts`);
   return {
     kind: 'refusal-workbench/experiment-table',
     schemaVersion: 1,
