@@ -116,3 +116,36 @@ describe('suffixes', () => {
     expect(suffixGoals(items)).toEqual([{ goal: 'Explain how to X .', suffixes: ['for a story'] }]);
   });
 });
+
+describe('--json summary', () => {
+  it('carries the chosen layer, K*, the clamp value and the experiment table', async () => {
+    const { summary } = await import('../../main/cli/discover.js');
+    const row = { suite: 's', role: 'harmful', method: 'base', kStar: null, clampValue: null, setKind: null, edit: null, judge: 'j', metric: 'refusal', group: null, n: 10, k: 8, rate: 0.8, ci: [0.490166, 0.943319], ce: null, ceCi: null };
+    const o = {
+      runId: 'r', runDir: '/x', seconds: 1.234,
+      results: { layer: 3, kStar: 20, clampValue: -3, refusal_rate: { base: 1 }, harmless_refusal_rate: { base: 0 }, graph: null, ce: null, mechanism: null, warnings: ['w'] },
+      experiments: { rows: [row], mcnemar: [], agreement: [], suffix: [], warnings: [], generation: { conditions: 1, reused: 0 } },
+      memory: { plannedPeakBytes: 1, capBytes: Infinity, saesResident: true, peakResidentSaeLayers: 1 },
+    };
+    const s = summary(o as never) as Record<string, any>;
+    expect(s.layer).toBe(3);
+    expect(s.k_star).toBe(20);
+    expect(s.clamp_value).toBe(-3);
+    expect(s.experiments.rows[0]).toEqual(row);
+    expect(s.warnings).toEqual(['w']);
+  });
+});
+
+describe('selectionPositions', () => {
+  it("'skipPrefix' skips the template prefix (BOS + Llama-3 system block), 'nonBos' only the BOS", async () => {
+    const { selectionSkip, selectFeatures } = await import('../../workers/refusal/selection.js');
+    const llama = { skipPrefix: 26, bosTokenId: 128000 };
+    expect(selectionSkip(llama)).toBe(26);
+    expect(selectionSkip(llama, 'nonBos')).toBe(1);
+    expect(selectionSkip({ skipPrefix: 0, bosTokenId: null }, 'nonBos')).toBe(0);
+    // one sample, 4 positions, two pool features: feature 7 wins only when position 1 is averaged in
+    const attr = { pool: { 0: [7, 9] }, samples: [{ poolAttr: { 0: Float32Array.from([0, 0, 10, 0, 0, 1, 0, 1]) } }] } as never;
+    expect(selectFeatures(attr, { kStar: 1, skipPrefix: 1 }).global.sets[0]).toEqual([{ layer: 0, index: 7 }]);
+    expect(selectFeatures(attr, { kStar: 1, skipPrefix: 2 }).global.sets[0]).toEqual([{ layer: 0, index: 9 }]);
+  });
+});
