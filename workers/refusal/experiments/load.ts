@@ -18,8 +18,10 @@ function refObj(ref: SuiteRef): Exclude<SuiteRef, string> {
 
 /** Identity of a suite reference (resolved path + filters). */
 export function suiteKey(base: string, ref: SuiteRef): string {
-  const r = refObj(ref);
-  return JSON.stringify({ ...r, path: resolve(base, r.path) });
+  const r: Record<string, unknown> = { ...refObj(ref) };
+  r.path = resolve(base, String(r.path));
+  // canonical key order, so the same reference written twice is recognised
+  return JSON.stringify(Object.fromEntries(Object.entries(r).filter(([, v]) => v !== undefined).sort(([a], [b]) => a.localeCompare(b))));
 }
 
 /** Table name of a suite: the file name without extension, plus the split when one is chosen. */
