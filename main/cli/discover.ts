@@ -135,6 +135,9 @@ export async function runDiscoverCommand(argv: string[]): Promise<number> {
       process.stdout.write(`refusal rate (harmful):  ${JSON.stringify(out.results.refusal_rate)}\n`);
       process.stdout.write(`refusal rate (harmless): ${JSON.stringify(out.results.harmless_refusal_rate)}\n`);
       process.stdout.write(`graph: ${JSON.stringify(s.graph)}; ${out.seconds.toFixed(1)} s\n`);
+      if (out.experiments)
+        process.stdout.write(`experiments: ${out.experiments.rows.length} rows, ${out.experiments.mcnemar.length} McNemar tests → ${path.join(out.runDir, 'experiments.csv')}\n`);
+      for (const w of [...out.results.warnings, ...(out.experiments?.warnings ?? [])]) process.stdout.write(`warning: ${w}\n`);
     }
     return 0;
   } catch (e) {
