@@ -86,6 +86,10 @@ export const SuffixAnalysisSchema = z.object({
   refusalDrop: z.number().nullable(),
   /** Mean largest single-word increment of the normalised dampening. */
   topIncrement: z.number().nullable(),
+  /** 95% percentile-bootstrap intervals of the three means (null with fewer than two values). */
+  harmDropCi: Ci.nullable(),
+  refusalDropCi: Ci.nullable(),
+  topIncrementCi: Ci.nullable(),
   topWords: z.array(SuffixWordSchema),
   examples: z.array(z.object({ goal: z.string(), suffix: z.string(), topWord: z.string().nullable(), fullDrop: z.number().nullable() })),
 });

@@ -54,6 +54,7 @@ describe('run with evaluate + sweep on the bundled demo', () => {
     expect(t.rows.filter((r) => r.role === 'text').every((r) => r.ce! > 0 && r.ceCi![0] <= r.ce! && r.ce! <= r.ceCi![1])).toBe(true);
     expect(t.mcnemar.length).toBeGreaterThan(0);
     expect(t.suffix[0].goals).toBeGreaterThan(0);
+    if (t.suffix[0].jailbroken > 1) expect(t.suffix[0].refusalDropCi![0]).toBeLessThanOrEqual(t.suffix[0].refusalDrop!);
     const csv = fs.readFileSync(path.join(out.runDir, 'experiments.csv'), 'utf8').trim().split('\n');
     expect(csv.length).toBe(t.rows.length + 1);
     expect(JSON.parse(fs.readFileSync(path.join(out.runDir, 'manifest.json'), 'utf8')).outputs).toContain('experiments.csv');

@@ -14,6 +14,7 @@ import type { FeatureSet, Lens, StepCtx } from '../types.js';
 import type { PromptItem } from '../../../common/suites/schema.js';
 import type { SuffixAnalysis } from '../../../common/results/experiments.js';
 import type { NamedJudge } from './run.js';
+import { bootstrapMeanCi } from '../../eval/stats.js';
 
 /**
  * A Python list literal of strings (the `response` column of advsuffixes.csv): single- or double-quoted
@@ -93,7 +94,7 @@ export async function suffixAnalysis(
   const goals = all.slice(0, p.P.suffixGoals);
   const rKeys = new Set(p.refusal.map((f) => `${f.layer}/${f.index}`));
   const harm = p.harm.filter((f) => !rKeys.has(`${f.layer}/${f.index}`));
-  const empty: SuffixAnalysis = { suite: p.suite, goals: goals.length, jailbroken: 0, harmDrop: null, refusalDrop: null, topIncrement: null, topWords: [], examples: [] };
+  const empty: SuffixAnalysis = { suite: p.suite, goals: goals.length, jailbroken: 0, harmDrop: null, refusalDrop: null, topIncrement: null, harmDropCi: null, refusalDropCi: null, topIncrementCi: null, topWords: [], examples: [] };
   if (!goals.length) {
     warnings.push(`${p.suite}: suffix analysis asked for but the suite has no suffixes`);
     return { analysis: empty, warnings };
@@ -142,6 +143,7 @@ export async function suffixAnalysis(
   }
   if (baseRefused.filter(Boolean).length === 0) warnings.push(`${p.suite}: suffix analysis: the model refuses none of the ${goals.length} goals`);
   const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null);
+  const ci = (xs: number[]): [number, number] | null => (xs.length > 1 ? bootstrapMeanCi(xs, { reps: p.P.bootstrapReps, seed: p.P.seed }) : null);
   return {
     analysis: {
       suite: p.suite,
@@ -150,6 +152,9 @@ export async function suffixAnalysis(
       harmDrop: mean(harmDrops),
       refusalDrop: mean(refusalDrops),
       topIncrement: mean(increments),
+      harmDropCi: ci(harmDrops),
+      refusalDropCi: ci(refusalDrops),
+      topIncrementCi: ci(increments),
       topWords: [...words.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).slice(0, 20).map(([word, count]) => ({ word, count })),
       examples,
     },
