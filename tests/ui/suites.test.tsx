@@ -10,7 +10,6 @@ import { datasetsDir } from '../helpers/fixtures';
 afterEach(cleanup);
 
 const datasets = path.join(datasetsDir, 'refusal_direction');
-const haveShared = fs.existsSync(datasets);
 
 async function importFile(name: string, text: string) {
   const file = new File([text], name);
@@ -74,7 +73,7 @@ describe('Prompt suites view', () => {
     expect(saved.items.every((i: { split?: string }) => i.split)).toBe(true);
   });
 
-  it.skipIf(!haveShared)('imports the real AdvBench and HarmBench CSVs', () => {
+  it('imports the real AdvBench and HarmBench CSVs', () => {
     const adv = tryImport(fs.readFileSync(path.join(datasets, 'raw/advbench.csv'), 'utf8'), 'advbench.csv');
     expect(adv.problem).toBeUndefined();
     expect(adv.suite!.items).toHaveLength(520);

@@ -11,7 +11,9 @@ import { inspectModel, loadModel } from '../model/index.js';
 import { ChatTokenizer } from '../model/tokenizer.js';
 import { SaeSet } from '../sae/set.js';
 import { importSuite } from '../../common/suites/import.js';
-import { PromptItemSchema, type PromptItem } from '../../common/suites/schema.js';
+import { BuiltinProvenanceSchema, PromptItemSchema, type BuiltinProvenance, type PromptItem } from '../../common/suites/schema.js';
+import { parseBuiltinRef } from '../../common/suites/builtin.js';
+import { resolveBuiltinSuite } from '../suites/builtin.js';
 import { seededShuffle } from '../../common/suites/ops.js';
 import { RUN_KIND, RUN_SCHEMA_VERSION } from '../../common/schemas/run.js';
 import { codecFromTokenizer, makeLens, providerFromSaeSet } from './lens.js';
@@ -99,16 +101,49 @@ export async function loadChatModel(modelDir: string, purpose: string) {
   return { ...m, tokenizer: m.tokenizer };
 }
 
-export function loadSuitePrompts(base: string, ref: SuiteRef): { prompts: string[]; items: PromptItem[]; file: string } {
+export interface LoadedSuite {
+  prompts: string[];
+  items: PromptItem[];
+  file: string;
+  /** The built-in suite this is (a `builtin:` reference) or was copied from (an imported copy). */
+  builtin?: BuiltinProvenance;
+}
+
+/** A run manifest's input entry for a suite: the file read, its hash, and the built-in it is, if any. */
+export function suiteInput(s: Pick<LoadedSuite, 'file' | 'builtin'>): { path: string; sha256: string; builtin?: BuiltinProvenance } {
+  return { path: s.file, sha256: sha256File(s.file), ...(s.builtin ? { builtin: s.builtin } : {}) };
+}
+
+export function loadSuitePrompts(base: string, ref: SuiteRef): LoadedSuite {
   const r = typeof ref === 'string' ? { path: ref } : ref;
-  const file = resolve(base, r.path);
+  const builtinName = parseBuiltinRef(r.path);
+  let file: string;
+  let items: PromptItem[];
+  let builtin: BuiltinProvenance | undefined;
+  if (builtinName !== null) {
+    const b = resolveBuiltinSuite(builtinName);
+    ({ file, provenance: builtin } = b);
+    items = b.suite.items;
+  } else {
+    file = resolve(base, r.path);
+    ({ items, builtin } = readSuiteFile(file));
+  }
+  if ('split' in r && r.split) items = items.filter((i) => i.split === r.split);
+  if ('tags' in r && r.tags) items = items.filter((i) => r.tags!.every((t) => i.tags.includes(t)));
+  if ('excludeTags' in r && r.excludeTags) items = items.filter((i) => !r.excludeTags!.some((t) => i.tags.includes(t)));
+  if ('seed' in r && r.seed !== undefined) items = seededShuffle(items, r.seed);
+  if ('limit' in r && r.limit) items = items.slice(0, r.limit);
+  if (!items.length) throw new Error(`${file}: no prompts left after the split/tag filters`);
+  return { prompts: items.map((i) => i.instruction), items, file, ...(builtin ? { builtin } : {}) };
+}
+
+function readSuiteFile(file: string): { items: PromptItem[]; builtin?: BuiltinProvenance } {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (e) {
     throw new Error(`${file}: cannot read prompt suite (${(e as Error).message})`);
   }
-  let items: PromptItem[];
   if (file.toLowerCase().endsWith('.json')) {
     let raw: unknown;
     try {
@@ -117,21 +152,20 @@ export function loadSuitePrompts(base: string, ref: SuiteRef): { prompts: string
       throw new Error(`${file}: not JSON (${(e as Error).message})`);
     }
     // lenient: a suite's `pair` may name an item of another suite (vanilla/adversarial suites)
-    const parsed = z.object({ kind: z.literal('prompt-suite'), items: z.array(PromptItemSchema) }).safeParse(raw);
+    const parsed = z
+      .object({ kind: z.literal('prompt-suite'), items: z.array(PromptItemSchema), builtin: BuiltinProvenanceSchema.optional() })
+      .safeParse(raw);
     if (!parsed.success) throw new Error(`${file}: not a prompt-suite file (${parsed.error.issues[0]?.message})`);
-    items = parsed.data.items;
-  } else items = importSuite(text, path.basename(file)).items; // CSV, JSONL, TXT, WildJailbreak TSV
-  if ('split' in r && r.split) items = items.filter((i) => i.split === r.split);
-  if ('tags' in r && r.tags) items = items.filter((i) => r.tags!.every((t) => i.tags.includes(t)));
-  if ('excludeTags' in r && r.excludeTags) items = items.filter((i) => !r.excludeTags!.some((t) => i.tags.includes(t)));
-  if ('seed' in r && r.seed !== undefined) items = seededShuffle(items, r.seed);
-  if ('limit' in r && r.limit) items = items.slice(0, r.limit);
-  if (!items.length) throw new Error(`${file}: no prompts left after the split/tag filters`);
-  return { prompts: items.map((i) => i.instruction), items, file };
+    return { items: parsed.data.items, ...(parsed.data.builtin ? { builtin: parsed.data.builtin } : {}) };
+  }
+  return { items: importSuite(text, path.basename(file)).items }; // CSV, JSONL, TXT, WildJailbreak TSV
 }
 
 /** Vanilla/adversarial pairs: the suite's items with a `pair` naming another item of the (unfiltered) suite. */
-export function loadPairs(base: string, ref: SuiteRef): { pairs: Array<{ vanilla: string; adversarial: string }>; file: string } {
+export function loadPairs(
+  base: string,
+  ref: SuiteRef,
+): { pairs: Array<{ vanilla: string; adversarial: string }>; file: string; builtin?: BuiltinProvenance } {
   const r = typeof ref === 'string' ? { path: ref } : ref;
   const all = loadSuitePrompts(base, { path: r.path });
   const byId = new Map(all.items.map((i) => [i.id, i]));
@@ -140,7 +174,7 @@ export function loadPairs(base: string, ref: SuiteRef): { pairs: Array<{ vanilla
     .filter((i) => i.pair && byId.has(i.pair))
     .map((i) => ({ vanilla: byId.get(i.pair!)!.instruction, adversarial: i.instruction }));
   if (!pairs.length) throw new Error(`${all.file}: no adversarial items with a pair in this suite`);
-  return { pairs, file: all.file };
+  return { pairs, file: all.file, ...(all.builtin ? { builtin: all.builtin } : {}) };
 }
 
 export function readPipeline(file: string): Pipeline {
@@ -249,7 +283,7 @@ export async function runPipelineFile(
       ...saeSpecFiles(saeSpec).map((f) => ({ path: f, sha256: sha256File(f) })),
       ...[suites.harmful, suites.harmless, suites.evalHarmless, suites.harmfulTrain, suites.pairs]
         .filter((s): s is NonNullable<typeof s> => !!s)
-        .map((s) => ({ path: s.file, sha256: sha256File(s.file) })),
+        .map(suiteInput),
       { path: path.resolve(pipelineFile), sha256: sha256File(pipelineFile) },
     ],
     versions: versions(),
