@@ -11,7 +11,8 @@ import { BuiltinIndexSchema, builtinProvenance, type BuiltinIndex, type BuiltinS
 import { importSuite } from '../../common/suites/import.js';
 import { PromptSuiteSchema, type BuiltinProvenance, type PromptSuite } from '../../common/suites/schema.js';
 
-export const BUILTIN_SUITES_DIR = fileURLToPath(new URL('../../assets/suites/', import.meta.url));
+// from a path string, not `new URL(…)`: under a DOM environment (component tests) URL is the DOM's
+export const BUILTIN_SUITES_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'assets', 'suites') + path.sep;
 
 const indexCache = new Map<string, BuiltinIndex>();
 
