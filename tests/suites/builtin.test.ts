@@ -37,6 +37,12 @@ describe('assets/suites/index.json', () => {
     for (const e of audit.entries) expect(e.actual, e.file).toEqual(e.indexed);
   });
 
+  it('is described in assets/suites/README.md: every suite by the name a pipeline uses, with its hash prefix', () => {
+    const readme = fs.readFileSync(path.join(datasetsDir, 'README.md'), 'utf8');
+    for (const s of idx.suites) expect(readme, s.name).toContain(`| \`builtin:${s.name}\` |`);
+    for (const s of idx.suites) expect(readme, s.name).toContain(s.sha256.slice(0, 12));
+  });
+
   it('holds every processed file, every split and the adversarial suffixes, with their roles', () => {
     const byName = Object.fromEntries(idx.suites.map((s) => [s.name, s]));
     const expected: Record<string, [string, number]> = {
