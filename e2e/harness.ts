@@ -26,7 +26,7 @@ function playwrightChromium(): string | undefined {
     return undefined;
   }
 }
-export const HAVE_CHROMIUM = CHROMIUM_PATH !== undefined || playwrightChromium() !== undefined;
+export const HAVE_CHROMIUM = (CHROMIUM_PATH !== undefined && existsSync(CHROMIUM_PATH)) || playwrightChromium() !== undefined;
 /** For `describe.skipIf(skipWithoutChromium())`: one line when there is no browser to drive. */
 export const skipWithoutChromium = (): boolean =>
   skipWithout(HAVE_CHROMIUM, 'Chromium (/usr/bin/chromium, CHROMIUM_PATH or Playwright\'s browser)', 'apt-get install chromium (Debian; .ci/run does) or npx playwright install chromium');
