@@ -88,6 +88,20 @@ describe.skipIf(skipWithoutChromium())('e2e: views over the headless server in C
     expect(readFileSync(path.join(dir, 'exports', 'probe-0001-probes-report.md'), 'utf8')).toContain('# Probe report');
     await shot('probes');
 
+    // a built-in suite, one click from the Prompt suites view, through the real server: the copy records its hash
+    await page.getByTestId('nav-suites').click();
+    await page.getByTestId('builtin-advbench').waitFor(WAIT);
+    await page.getByTestId('builtin-import-advbench').click();
+    await expect.poll(() => page.getByTestId('suite-builtin').textContent(), WAIT).toMatch(/^built-in advbench · [0-9a-f]{12}$/);
+    const copy = JSON.parse(readFileSync(path.join(dir, 'suites', 'builtin-advbench.json'), 'utf8'));
+    expect(copy.builtin.name).toBe('advbench');
+    expect((await page.getByTestId('suite-builtin').textContent())!.endsWith(copy.builtin.sha256.slice(0, 12))).toBe(true);
+    expect(copy.items).toHaveLength(520);
+    // the project's list now holds the copy, and the Built-in list says so
+    await expect.poll(() => page.getByTestId('builtin-in-project-advbench').textContent(), WAIT).toBe('in project');
+    await painted();
+    await shot('suites-builtin');
+
     for (const v of ['project', 'models', 'suites', 'runs', 'playground', 'categories', 'exports']) {
       const nav = page.getByTestId(`nav-${v}`);
       if ((await nav.count()) === 0) continue;

@@ -141,17 +141,19 @@ export function SuitesView({ api: rawApi }: { api: WorkbenchApi }) {
           </ul>
           {!listQ.loading && !(listQ.data ?? []).length && <p className="wb-muted">None yet.</p>}
           <h3>Built-in</h3>
-          <ul className="wb-feature-list" data-testid="builtin-list">
+          <ul className="wb-feature-list wb-builtin-list" data-testid="builtin-list">
             {(builtinQ.data ?? []).map((b) => {
               const copy = copyOf(b);
               return (
-                <li key={b.name} data-testid={`builtin-${b.name}`} className={builtinShown?.name === b.name ? 'active' : ''}>
-                  <button className="wb-link" onClick={() => setBuiltinShown(b)} title={`builtin:${b.name} — ${b.origin}`}>
-                    {b.title}
-                  </button>{' '}
-                  <span className="wb-muted">
-                    {b.items} · {b.role}
-                  </span>{' '}
+                <li key={b.name} data-testid={`builtin-${b.name}`} className={`wb-builtin-item${builtinShown?.name === b.name ? ' active' : ''}`}>
+                  <div>
+                    <button className="wb-link" onClick={() => setBuiltinShown(b)} title={`builtin:${b.name} — ${b.origin}`}>
+                      {b.title}
+                    </button>
+                    <div className="wb-muted">
+                      {b.items} · {b.role}
+                    </div>
+                  </div>
                   {copy ? (
                     <span className="wb-badge" data-testid={`builtin-in-project-${b.name}`}>
                       {copy.suite.builtin?.sha256 === b.sha256 ? 'in project' : 'older copy in project'}
