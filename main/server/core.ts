@@ -26,6 +26,7 @@ import { Project, isProjectDir, readProjectName } from '../projects/store.js';
 import { NoProjectOpenError } from '../projects/errors.js';
 import { ensureDemoProject, DEMO_ASSETS_DIR } from '../projects/demo.js';
 import { Settings } from '../settings/settings.js';
+import { builtinIndex, resolveBuiltinSuite } from '../../workers/suites/builtin.js';
 
 type Parsed<K extends ApiMethod> = z.output<(typeof requestSchemas)[K]>;
 type Handlers = { [K in ApiMethod]: (req: Parsed<K>) => Promise<ApiResponse<K>> };
@@ -227,6 +228,15 @@ export class WorkbenchCore extends EventEmitter<{ event: [ApiEvent] }> {
       'jobs.clearFinished': async () => {
         this.queue.clearFinished();
         return null;
+      },
+      'suites.builtin': async () => builtinIndex().suites,
+      'suites.importBuiltin': async ({ name }) => {
+        const project = this.requireProject();
+        const b = resolveBuiltinSuite(name); // checks the file against its indexed hash
+        const rel = await project.writeText(`suites/builtin-${b.entry.name}.json`, JSON.stringify(b.suite, null, 2) + '\n');
+        const info = await project.addSource({ type: 'suite', path: rel, label: `${b.entry.title} (built-in)` });
+        this.emit('event', { type: 'project', project: info });
+        return { path: rel, name: b.entry.name, items: b.suite.items.length, sha256: b.entry.sha256 };
       },
     };
   }

@@ -24,7 +24,7 @@ describe('npm start (bin/start.mjs)', () => {
     try {
       let out = '';
       const url = await new Promise<string>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no URL printed:\n${out}`)), 60_000);
+        const timer = setTimeout(() => reject(new Error(`no URL printed:\n${out}`)), 240_000);
         child.stdout.setEncoding('utf8');
         child.stdout.on('data', (d: string) => {
           out += d;

@@ -190,6 +190,12 @@ export function fromShellApi(api: ShellApi): ViewApi {
       }
       return out;
     },
+    // a shell from before the built-in suites has no `suites` group: the view then lists none
+    listBuiltinSuites: async () => (api.suites ? api.suites.builtin() : []),
+    async importBuiltinSuite(name) {
+      const r = await api.suites.importBuiltin({ name });
+      return { id: r.path, suite: (await readJson(r.path)) as PromptSuite };
+    },
     async saveSuite(id, suite) {
       // bundled (sources/…) suites are saved as the project's own copy
       const p = id && !id.startsWith('sources/') ? id : `suites/${slug(suite.name)}.json`;

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { loadSuitePrompts, resolve, type Pipeline, type SuiteRef } from '../project.js';
 import type { JudgeSpec } from '../../eval/judges/factory.js';
+import type { BuiltinProvenance } from '../../../common/suites/schema.js';
 import { parseCapabilityFile } from './capability.js';
 import type { EvalSuite } from './run.js';
 
@@ -70,6 +71,8 @@ export interface LoadedEval {
   suite: Omit<EvalSuite, 'judges'>;
   judges?: JudgeSpec[];
   file: string;
+  /** The built-in suite this is, for the manifest. */
+  builtin?: BuiltinProvenance;
 }
 
 export function loadEvalSuites(base: string, pl: Pipeline): LoadedEval[] {
@@ -107,7 +110,7 @@ export function loadEvalSuites(base: string, pl: Pipeline): LoadedEval[] {
         const want = new Set(items.map((i) => i.pair).filter((x): x is string => !!x && !ids.has(x)));
         if (want.size) items = [...items, ...loadSuitePrompts(base, { path: r.path }).items.filter((i) => want.has(i.id))];
       }
-      out.push({ suite: { ...common, items }, ...(judges ? { judges } : {}), file: s.file });
+      out.push({ suite: { ...common, items }, ...(judges ? { judges } : {}), file: s.file, ...(s.builtin ? { builtin: s.builtin } : {}) });
     }
   }
   return out;
