@@ -24,6 +24,7 @@ import { JudgeSpecSchema, makeJudge, type JudgeSpec } from '../eval/judges/facto
 import { JudgeCache } from '../eval/judges/cache.js';
 import { numericJudge } from '../eval/judges/types.js';
 import type { RefusalJudge } from './generate.js';
+import { FILE_LIMITS, readUserText } from '../engine/io/user-file.js';
 
 async function judgeFrom(spec: JudgeSpec, cache: JudgeCache, field: 'refused' | 'jailbroken'): Promise<RefusalJudge> {
   const j = await makeJudge(spec, {
@@ -102,12 +103,8 @@ export async function loadChatModel(modelDir: string, purpose: string) {
 export function loadSuitePrompts(base: string, ref: SuiteRef): { prompts: string[]; items: PromptItem[]; file: string } {
   const r = typeof ref === 'string' ? { path: ref } : ref;
   const file = resolve(base, r.path);
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new Error(`${file}: cannot read prompt suite (${(e as Error).message})`);
-  }
+  // Bounded: a regular file under the suite limit (a suite path of /dev/zero must not be read forever).
+  const text = readUserText(file, { maxBytes: FILE_LIMITS.suite, what: 'prompt suite' });
   let items: PromptItem[];
   if (file.toLowerCase().endsWith('.json')) {
     let raw: unknown;

@@ -135,7 +135,11 @@ export function decodeUserText(bytes: Uint8Array, file: string, what = 'file'): 
           hi = mid;
         }
       }
+      // The longest valid prefix may end inside the bad sequence's lead bytes: step back to its start.
       at = lo;
+      let k = 0;
+      while (at > start && k < 3 && (bytes[at - 1]! & 0xc0) === 0x80) [at, k] = [at - 1, k + 1];
+      if (at > start && bytes[at - 1]! >= 0xc0) at--;
     }
     throw new FileFormatError(file, `${what} is not valid ${enc.toUpperCase()} text (bad byte sequence near byte ${at})`);
   }
