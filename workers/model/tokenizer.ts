@@ -128,7 +128,7 @@ export class ChatTokenizer {
     if (this.bosId !== null) {
       if (ids[0] !== this.bosId) ids.unshift(this.bosId);
       const count = ids.filter((t) => t === this.bosId).length;
-      if (count !== 1) throw new Error(`chat prompt has ${count} BOS tokens, expected exactly one`);
+      if (count !== 1) throw new FileFormatError(this.template?.file ?? this.source, `chat prompt has ${count} BOS tokens, expected exactly one`);
     }
     return ids;
   }
