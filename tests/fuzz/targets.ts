@@ -243,6 +243,12 @@ export function makeTargets(baseDir: string, repoRoot: string): Target[] {
           delete cfg.chat_template;
           return { ...linkModel(['tokenizer_config.json']), 'tokenizer_config.json': Buffer.from(JSON.stringify(cfg)), 'chat_template.jinja': r() < 0.5 ? mutateText(r, tpl) : oddEncoding(r, tpl) };
         }
+        if (op === 2) {
+          // A backtracking bomb in the pre-tokenizer (the "regex a file can supply").
+          const tj = JSON.parse(tokJson) as Record<string, unknown>;
+          tj.pre_tokenizer = { type: 'Split', pattern: { Regex: pick(r, ['(a+)+$', '(\\s*)*x', '([a-z]+)*@', '(a|aa)+$']) }, behavior: 'Isolated', invert: false };
+          return { ...linkModel(['tokenizer.json']), 'tokenizer.json': Buffer.from(JSON.stringify(tj)) };
+        }
         if (op < 6) return { ...linkModel(['tokenizer_config.json']), 'tokenizer_config.json': mutateText(r, tokCfg) };
         return { ...linkModel(['tokenizer.json']), 'tokenizer.json': mutateText(r, tokJson) };
       },

@@ -8,6 +8,7 @@ import { Tokenizer } from '@huggingface/tokenizers';
 import { FileFormatError } from '../engine/errors.js';
 import { FILE_LIMITS, readUserJson, readUserText } from '../engine/io/user-file.js';
 import { BoundedTemplate, type TemplateBudget } from './chat-template.js';
+import { checkTokenizerRegexes } from './regex-check.js';
 
 export interface ChatMessage {
   role: 'system' | 'user' | 'assistant';
@@ -45,6 +46,7 @@ export class ChatTokenizer {
     readonly source = 'tokenizer.json',
     opts: { templateFile?: string; templateBudget?: TemplateBudget } = {},
   ) {
+    checkTokenizerRegexes(tokenizerJson, source); // file-supplied regexes run on every prompt
     try {
       this.tok = new Tokenizer(tokenizerJson, config);
     } catch (e) {
