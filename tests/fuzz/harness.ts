@@ -22,6 +22,8 @@ export interface FuzzResult {
   byTarget: Record<string, { ok: number; error: number }>;
   failures: FuzzFailure[];
   maxMs: number;
+  /** The slowest case, for `npm run fuzz` output. */
+  slowest: string;
   maxGrowth: number;
 }
 
@@ -70,7 +72,7 @@ function runRange(opts: Required<FuzzOptions>, from: number, to: number, result:
         current = null;
         next = r.index + 1;
         result.cases++;
-        result.maxMs = Math.max(result.maxMs, r.ms);
+        if (r.ms > result.maxMs) [result.maxMs, result.slowest] = [r.ms, `#${r.index} ${r.target}`];
         result.maxGrowth = Math.max(result.maxGrowth, r.growth);
         const bt = (result.byTarget[r.target] ??= { ok: 0, error: 0 });
         if (r.outcome === 'ok') bt.ok++;
@@ -106,7 +108,7 @@ function runRange(opts: Required<FuzzOptions>, from: number, to: number, result:
 
 export async function runFuzz(options: FuzzOptions): Promise<FuzzResult> {
   const opts: Required<FuzzOptions> = { hangMs: 10_000, maxGrowthBytes: 512 * 2 ** 20, parallel: 1, ...options };
-  const result: FuzzResult = { cases: 0, byTarget: {}, failures: [], maxMs: 0, maxGrowth: 0 };
+  const result: FuzzResult = { cases: 0, byTarget: {}, failures: [], maxMs: 0, slowest: '', maxGrowth: 0 };
   const per = Math.ceil(opts.cases / opts.parallel);
   const parts: Promise<void>[] = [];
   for (let p = 0; p < opts.parallel; p++) {

@@ -257,3 +257,23 @@ function zipRaw(name: string, comp: Buffer, size: number): Buffer {
   eocd.writeUInt32LE(30 + fname.length + comp.length, 16);
   return Buffer.concat([lh, fname, comp, cd, eocd]);
 }
+
+describe('safetensors headers from untrusted files (minimal fixes in the #18-owned reader)', () => {
+  it('null entries, non-object headers, negative offsets and odd shapes are clear errors', async () => {
+    const { SafetensorsFile } = await import('../../workers/engine/io/safetensors.js');
+    const write = (header: string, data = Buffer.alloc(16)): string => {
+      const f = path.join(dir, `h${Math.random().toString(36).slice(2)}.safetensors`);
+      const h = Buffer.from(header);
+      const len = Buffer.alloc(8);
+      len.writeBigUInt64LE(BigInt(h.length));
+      fs.writeFileSync(f, Buffer.concat([len, h, data]));
+      return f;
+    };
+    expect(() => SafetensorsFile.open(write('null'))).toThrow(/header is not a JSON object/);
+    expect(() => SafetensorsFile.open(write('[1]'))).toThrow(/header is not a JSON object/);
+    expect(() => SafetensorsFile.open(write('{"a":null}'))).toThrow(/tensor "a" has no header entry object/);
+    expect(() => SafetensorsFile.open(write('{"a":{"dtype":"F32","shape":[2],"data_offsets":[-8,0]}}'))).toThrow(/data_offsets \[-8, 0\] do not match/);
+    expect(() => SafetensorsFile.open(write('{"a":{"dtype":"F32","shape":[-1,-4],"data_offsets":[0,16]}}'))).toThrow(/invalid shape \[-1,-4\]/);
+    expect(() => SafetensorsFile.open(write('{"a":{"dtype":"F32","shape":"x","data_offsets":[0,16]}}'))).toThrow(/invalid shape "x"/);
+  });
+});

@@ -91,13 +91,22 @@ export class ChatTokenizer {
   }
 
   encode(text: string, opts: { addSpecialTokens?: boolean } = {}): number[] {
-    return this.tok.encode(text, { add_special_tokens: opts.addSpecialTokens ?? true }).ids;
+    try {
+      return this.tok.encode(text, { add_special_tokens: opts.addSpecialTokens ?? true }).ids;
+    } catch (e) {
+      // The library fails on a broken tokenizer.json only when used: the file is at fault, so name it.
+      throw new FileFormatError(this.source, `cannot encode with this tokenizer (${(e as Error).message})`);
+    }
   }
 
   decode(ids: number[], opts: { skipSpecialTokens?: boolean } = {}): string {
     // The library rejects an empty list; a generation that stopped at once decodes to ''.
     if (ids.length === 0) return '';
-    return this.tok.decode(ids, { skip_special_tokens: opts.skipSpecialTokens ?? true });
+    try {
+      return this.tok.decode(ids, { skip_special_tokens: opts.skipSpecialTokens ?? true });
+    } catch (e) {
+      throw new FileFormatError(this.source, `cannot decode with this tokenizer (${(e as Error).message})`);
+    }
   }
 
   tokenToId(token: string): number | undefined {
