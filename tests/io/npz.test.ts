@@ -152,8 +152,8 @@ describe('npz reader: sizes are checked against the bytes present before allocat
     fs.writeFileSync(file, zipRaw('W_enc', comp, head.length + 2304 * dSae * 4));
     expect(() => NpzFile.open(file)).toThrow(/claims to inflate \d+ bytes to 9216000\d+, beyond what deflate can produce/);
 
-    // A real (consistent) bomb, 16 × 1,000,000 zeros = 64 MB from ~62 KB: refused above the inflation limit,
-    // read when under it.
+    // A real (consistent) bomb, 16 × 1,000,000 zeros = 64 MB from ~62 KB: refused from its ratio, before
+    // inflating (and above the inflation limit whatever its ratio).
     const head2 = npyBytes([16, dSae], new Float32Array(0));
     const body = Buffer.concat([head2, Buffer.alloc(16 * dSae * 4)]);
     const file2 = path.join(dir, 'bomb2.npz');
@@ -165,14 +165,47 @@ describe('npz reader: sizes are checked against the bytes present before allocat
     } finally {
       small.close();
     }
-    const ok = NpzFile.open(file2);
+    const dflt = NpzFile.open(file2);
+    try {
+      expect(() => dflt.read('W_enc')).toThrow(/inflates \d+ bytes to 61 MiB \(\d+:1\) — a deflate bomb/);
+    } finally {
+      dflt.close();
+    }
+    // Real (incompressible) data of that size deflated is read.
+    const noise = new Float32Array(4 << 20).map((_, i) => Math.sin(i * 12.9898) * 43758.5453 % 1);
+    const body3 = npyBytes([4, 1 << 20], noise);
+    const file3 = path.join(dir, 'noise.npz');
+    fs.writeFileSync(file3, zipRaw('W_enc', zlib.deflateRawSync(body3, { level: 1 }), body3.length));
+    const ok = NpzFile.open(file3);
     try {
       const a = ok.read('W_enc');
-      expect(a.shape).toEqual([16, dSae]);
-      expect(a.data.length).toBe(16 * dSae);
+      expect(a.shape).toEqual([4, 1 << 20]);
+      expect(a.data[12345]).toBe(noise[12345]);
     } finally {
       ok.close();
     }
+  });
+
+  it('a 500,000-wide all-zero Gemma Scope bomb is refused by the SAE loader, not loaded at 797 MiB (finding)', () => {
+    const dIn = 64;
+    const w = 500_000;
+    const file = path.join(dir, 'wide.npz');
+    const member = (name: string, shape: number[]) => {
+      const body = Buffer.concat([npyBytes(shape, new Float32Array(0)), Buffer.alloc(4 * shape.reduce((a, x) => a * x, 1))]);
+      return { name, comp: zlib.deflateRawSync(body, { level: 1 }), size: body.length };
+    };
+    const members = [member('W_enc', [dIn, w]), member('W_dec', [w, dIn]), member('b_enc', [w]), member('b_dec', [dIn]), member('threshold', [w])];
+    fs.writeFileSync(file, zipMany(members));
+    expect(fs.statSync(file).size).toBeLessThan(2 << 20);
+    const before = process.memoryUsage().rss;
+    const sae = openSae(file, { format: 'gemmascope', layer: 3 });
+    try {
+      expect(sae.meta.dSae).toBe(w);
+      expect(() => sae.load()).toThrow(/W_(enc|dec)\.npy inflates \d+ bytes to 122 MiB .* a deflate bomb/);
+    } finally {
+      sae.close();
+    }
+    expect(process.memoryUsage().rss - before).toBeLessThan(64 << 20);
   });
 
   it('a member that inflates past its declared size is stopped at the declared size', () => {
@@ -277,3 +310,37 @@ describe('safetensors headers from untrusted files (minimal fixes in the #18-own
     expect(() => SafetensorsFile.open(write('{"a":{"dtype":"F32","shape":"x","data_offsets":[0,16]}}'))).toThrow(/invalid shape "x"/);
   });
 });
+
+/** A deflated multi-member zip from raw compressed bytes and declared sizes. */
+function zipMany(members: Array<{ name: string; comp: Buffer; size: number }>): Buffer {
+  const locals: Buffer[] = [];
+  const centrals: Buffer[] = [];
+  let off = 0;
+  for (const m of members) {
+    const fname = Buffer.from(`${m.name}.npy`);
+    const lh = Buffer.alloc(30);
+    lh.writeUInt32LE(0x04034b50, 0);
+    lh.writeUInt16LE(8, 8);
+    lh.writeUInt32LE(m.comp.length, 18);
+    lh.writeUInt32LE(m.size, 22);
+    lh.writeUInt16LE(fname.length, 26);
+    const ch = Buffer.alloc(46);
+    ch.writeUInt32LE(0x02014b50, 0);
+    ch.writeUInt16LE(8, 10);
+    ch.writeUInt32LE(m.comp.length, 20);
+    ch.writeUInt32LE(m.size, 24);
+    ch.writeUInt16LE(fname.length, 28);
+    ch.writeUInt32LE(off, 42);
+    locals.push(lh, fname, m.comp);
+    centrals.push(ch, fname);
+    off += 30 + fname.length + m.comp.length;
+  }
+  const cd = Buffer.concat(centrals);
+  const eocd = Buffer.alloc(22);
+  eocd.writeUInt32LE(0x06054b50, 0);
+  eocd.writeUInt16LE(members.length, 8);
+  eocd.writeUInt16LE(members.length, 10);
+  eocd.writeUInt32LE(cd.length, 12);
+  eocd.writeUInt32LE(off, 16);
+  return Buffer.concat([...locals, cd, eocd]);
+}

@@ -35,6 +35,9 @@ const MAX_HEADER_BYTES = 1 << 20;
 /** Largest possible deflate expansion (RFC 1951: 258 bytes from a 2-bit code, ~1032:1) plus slack. */
 const MAX_DEFLATE_RATIO = 1040;
 const MiB = 1024 * 1024;
+/** Compressed members above this size must not inflate by more than MAX_LARGE_MEMBER_RATIO. */
+const BOMB_FLOOR_BYTES = 16 * MiB;
+const MAX_LARGE_MEMBER_RATIO = 32;
 
 /** Item sizes numpy uses for the kinds we convert (b = bool). */
 const ITEM_SIZES: Record<string, number[]> = { f: [2, 4, 8], i: [1, 2, 4, 8], u: [1, 2, 4, 8], b: [1] };
@@ -429,6 +432,14 @@ export class NpzFile {
       throw new FileFormatError(
         this.path,
         `entry ${name}.npy is deflate-compressed and inflates to ${(e.size / MiB).toFixed(0)} MiB, above the ${(this.maxInflated / MiB).toFixed(0)} MiB limit for compressed members; save it uncompressed (np.savez, not np.savez_compressed) so it is read by offset`,
+      );
+    }
+    // Real float weights deflate by ~1.1:1; a large member inflating far beyond its compressed bytes is a
+    // bomb (or a degenerate all-constant array) that would cost memory no file of that size justifies.
+    if (e.size > BOMB_FLOOR_BYTES && e.size > e.compressedSize * MAX_LARGE_MEMBER_RATIO) {
+      throw new FileFormatError(
+        this.path,
+        `entry ${name}.npy inflates ${e.compressedSize} bytes to ${(e.size / MiB).toFixed(0)} MiB (${Math.round(e.size / Math.max(1, e.compressedSize))}:1) — a deflate bomb or an all-constant array; refused (store real weights uncompressed with np.savez)`,
       );
     }
     const comp = NpzFile.readAt(this.fd, e.compressedSize, start, this.fileSize, this.path, `${name}.npy`);
