@@ -29,7 +29,7 @@ const UNCLEAR = new Set(['TypeError', 'RangeError', 'ReferenceError', 'SyntaxErr
 function classify(e: unknown, dir: string, files: string[]): { outcome: Outcome; message: string } {
   const err = e instanceof Error ? e : new Error(String(e));
   const message = `${err.name}: ${err.message}`.slice(0, 400);
-  if (UNCLEAR.has(err.name) || err.constructor === Error && /Cannot read properties|is not a function|undefined|Invalid array length|Maximum call stack/.test(err.message)) {
+  if (UNCLEAR.has(err.name) || err.constructor === Error && /Cannot read properties of|is not a function|is not iterable|Invalid array length|Maximum call stack/.test(err.message)) {
     return { outcome: 'unclear', message };
   }
   // A clear error names the file (or folder) it is about.
