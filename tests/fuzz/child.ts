@@ -55,7 +55,7 @@ function selfTestTargets(): Target[] {
       name: 'memory',
       makeCase: () => ({}),
       run: () => {
-        held.push(Buffer.alloc(600 * 2 ** 20, 1));
+        held.push(Buffer.alloc(160 * 2 ** 20, 1));
       },
     },
   ];
