@@ -100,6 +100,15 @@ describe('malformed requests are 4xx (issue #19 findings)', () => {
     }
   });
 
+  it('WebSocket upgrade with a malformed cookie or target is 400 (it threw inside the upgrade handler)', async () => {
+    const upgrade = (target: string, headers: Record<string, string>) =>
+      req(target, { Upgrade: 'websocket', Connection: 'Upgrade', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==', ...headers });
+    expect(await upgrade('/api/ws', { Cookie: 'rw_token=%E0%A4%A' })).toBe(400);
+    expect(await upgrade('/api/ws', { Cookie: `rw_token=${server.token}` })).toBe(101);
+    expect(await upgrade(`/api/ws?token=${server.token}`, {})).toBe(401);
+    expect(await req('/', auth())).toBe(200);
+  });
+
   it('WebSocket: JSON that is not a message object gets an error reply and the server stays up', async () => {
     const ws = new WebSocket(`ws://127.0.0.1:${server.port}/api/ws`, { headers: auth() });
     await new Promise<void>((r, j) => {
