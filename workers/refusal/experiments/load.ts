@@ -9,6 +9,7 @@ import { loadSuitePrompts, resolve, type Pipeline, type SuiteRef } from '../proj
 import type { JudgeSpec } from '../../eval/judges/factory.js';
 import { parseCapabilityFile } from './capability.js';
 import type { EvalSuite } from './run.js';
+import { FILE_LIMITS, readUserText } from '../../engine/io/user-file.js';
 
 const DEFAULT_GROUP_BY = ['wrapper:', 'tactic:', 'meta:tactics'];
 
@@ -32,11 +33,8 @@ export function suiteName(base: string, ref: SuiteRef): string {
 }
 
 function readText(file: string, what: string): string {
-  try {
-    return fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new Error(`${file}: cannot read ${what} (${(e as Error).message})`);
-  }
+  // Bounded (regular files only, size limit): a user-named sample could be /dev/zero.
+  return readUserText(file, { maxBytes: FILE_LIMITS.suite, what });
 }
 
 /** Documents of a text sample: JSON lines ({text} / {content} / {document} or a string), else paragraphs. */
