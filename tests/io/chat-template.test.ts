@@ -13,6 +13,8 @@ import { repoRoot } from '../helpers/fixtures.js';
 const FILE = '/models/evil/tokenizer_config.json';
 // Far below the default so the suite stays quick; every hostile case is orders of magnitude over it.
 const BUDGET = { timeoutMs: 400, maxHeapMb: 96 };
+// For templates that must finish: generous, so a loaded machine cannot turn them into timeouts.
+const ROOMY = { timeoutMs: 20_000, maxHeapMb: 96 };
 const ctx = { messages: [{ role: 'user', content: 'hi' }], bos_token: '<s>', eos_token: '</s>', add_generation_prompt: true };
 
 function refused(source: string, re: RegExp): void {
@@ -53,17 +55,17 @@ describe('chat templates render under a budget (issue #19 findings)', () => {
   });
 
   it('output above the cap is refused', () => {
-    const t = new BoundedTemplate('{% for i in range(5000) %}0123456789{% endfor %}', FILE, { ...BUDGET, maxOutputChars: 10_000 });
+    const t = new BoundedTemplate('{% for i in range(5000) %}0123456789{% endfor %}', FILE, { ...ROOMY, maxOutputChars: 10_000 });
     expect(() => t.render(ctx)).toThrow(/output too large: rendered 50000 characters, above the 10000 limit/);
   });
 
   it('a syntax error is an error naming the file at load', () => {
-    expect(() => new BoundedTemplate('{% for x in %}', FILE, BUDGET)).toThrow(/^\/models\/evil\/tokenizer_config.json: invalid chat template/);
+    expect(() => new BoundedTemplate('{% for x in %}', FILE, ROOMY)).toThrow(/^\/models\/evil\/tokenizer_config.json: invalid chat template/);
   });
 
   it('after a refused template, the next one renders (a fresh thread)', () => {
     refused('{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}', /longer than|memory/);
-    expect(new BoundedTemplate('{{ bos_token }}{{ messages[0].content }}', FILE, BUDGET).render(ctx)).toBe('<s>hi');
+    expect(new BoundedTemplate('{{ bos_token }}{{ messages[0].content }}', FILE, ROOMY).render(ctx)).toBe('<s>hi');
   });
 });
 
