@@ -18,10 +18,10 @@ const ROOMY = { timeoutMs: 20_000, maxHeapMb: 96 };
 const ctx = { messages: [{ role: 'user', content: 'hi' }], bos_token: '<s>', eos_token: '</s>', add_generation_prompt: true };
 
 function refused(source: string, re: RegExp): void {
-  const t = new BoundedTemplate(source, FILE, BUDGET);
   let err: unknown;
   try {
-    t.render(ctx);
+    // Construction compiles under the same budget; on a loaded machine it may be the step that is refused.
+    new BoundedTemplate(source, FILE, BUDGET).render(ctx);
   } catch (e) {
     err = e;
   }
@@ -87,8 +87,9 @@ describe('ChatTokenizer names the template file', () => {
     fs.writeFileSync(path.join(dir, 'tokenizer_config.json'), JSON.stringify(cfg));
     const jinja = path.join(dir, 'chat_template.jinja');
     fs.writeFileSync(jinja, '{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}');
-    const tok = ChatTokenizer.fromDir(dir, { templateBudget: BUDGET });
-    expect(() => tok.encodeInstruction('hello')).toThrow(new RegExp(`^${jinja.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: rendering the chat template took longer`));
+    expect(() => ChatTokenizer.fromDir(dir, { templateBudget: BUDGET }).encodeInstruction('hello')).toThrow(
+      new RegExp(`^${jinja.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: (compiling|rendering) the chat template took longer`),
+    );
     // The real template, from the .jinja file, renders exactly as before.
     fs.writeFileSync(jinja, template);
     expect(ChatTokenizer.fromDir(dir).formatChat([{ role: 'user', content: 'hello' }], { addGenerationPrompt: true })).toBe(expected);
