@@ -27,6 +27,7 @@ import { JudgeSpecSchema, makeJudge, type JudgeSpec } from '../eval/judges/facto
 import { JudgeCache } from '../eval/judges/cache.js';
 import { numericJudge } from '../eval/judges/types.js';
 import type { RefusalJudge } from './generate.js';
+import { FILE_LIMITS, readUserText } from '../engine/io/user-file.js';
 import { evaluateEntrySchema, SweepSchema } from '../../common/steps/experiments.js';
 import type { ExperimentTable } from '../../common/results/experiments.js';
 import { runExperiments, sweepMaxKStar, tableCsv, type EvalSuite, type NamedJudge } from './experiments/run.js';
@@ -147,12 +148,8 @@ export function loadSuitePrompts(base: string, ref: SuiteRef): LoadedSuite {
 }
 
 function readSuiteFile(file: string): { items: PromptItem[]; builtin?: BuiltinProvenance } {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new Error(`${file}: cannot read prompt suite (${(e as Error).message})`);
-  }
+  // Bounded: a regular file under the suite limit (a suite path of /dev/zero must not be read forever).
+  const text = readUserText(file, { maxBytes: FILE_LIMITS.suite, what: 'prompt suite' });
   if (file.toLowerCase().endsWith('.json')) {
     let raw: unknown;
     try {

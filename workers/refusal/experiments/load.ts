@@ -10,6 +10,7 @@ import type { JudgeSpec } from '../../eval/judges/factory.js';
 import type { BuiltinProvenance } from '../../../common/suites/schema.js';
 import { parseCapabilityFile } from './capability.js';
 import type { EvalSuite } from './run.js';
+import { FILE_LIMITS, readUserText } from '../../engine/io/user-file.js';
 
 const DEFAULT_GROUP_BY = ['wrapper:', 'tactic:', 'meta:tactics'];
 
@@ -33,11 +34,8 @@ export function suiteName(base: string, ref: SuiteRef): string {
 }
 
 function readText(file: string, what: string): string {
-  try {
-    return fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new Error(`${file}: cannot read ${what} (${(e as Error).message})`);
-  }
+  // Bounded (regular files only, size limit): a user-named sample could be /dev/zero.
+  return readUserText(file, { maxBytes: FILE_LIMITS.suite, what });
 }
 
 /** Documents of a text sample: JSON lines ({text} / {content} / {document} or a string), else paragraphs. */
