@@ -90,6 +90,36 @@ export interface StepInfo {
   description: string;
 }
 
+/** SAE release registry (issue 15): what a chooser shows of one release. */
+export interface SaeReleaseInfo {
+  id: string;
+  title: string;
+  repoId: string;
+  format: 'gemmascope' | 'llamascope' | 'saelens';
+  model: string;
+  chatModels: string[];
+  neuronpediaModel: string | null;
+  layers: number[];
+  widths: string[];
+  /** width → layer → L0 choices */
+  l0s: Record<string, Record<number, number[]>>;
+  canonical: boolean;
+}
+
+/** Where a release's picked SAEs (and its models) are in the local Hugging Face cache. */
+export interface SaeReleaseLocation {
+  release: SaeReleaseInfo;
+  cacheDir: string;
+  commit: string | null;
+  complete: boolean;
+  /** `huggingface-cli download … --include …` for exactly the missing files, or null. */
+  download: string | null;
+  saes: Array<{ id: string; layer: number; width: string | null; l0: number | null; hook: string; neuronpedia: string | null; path: string | null; problem: string | null }>;
+  /** The release's base and chat models as found in the cache (path null: not downloaded, with the command). */
+  models: Array<{ repoId: string; path: string | null; problem: string | null; download: string }>;
+  notes: string[];
+}
+
 // ───────────────────────────── request schemas ─────────────────────────────
 
 const Empty = z.object({}).strict();
@@ -152,6 +182,16 @@ export const requestSchemas = {
     .strict(),
   'jobs.cancel': z.object({ id: z.string().min(1).max(100) }).strict(),
   'jobs.clearFinished': Empty,
+  'saes.releases': Empty,
+  'saes.locate': z
+    .object({
+      release: z.string().min(1).max(200),
+      width: z.string().max(20).optional(),
+      layers: z.array(z.number().int().min(0).max(1000)).max(1000).optional(),
+      l0: z.number().positive().max(1e6).optional(),
+      saeId: z.string().max(300).optional(),
+    })
+    .strict(),
 } as const;
 
 type Req<K extends keyof typeof requestSchemas> = z.input<(typeof requestSchemas)[K]>;
@@ -184,6 +224,8 @@ export interface ApiSpec {
   'jobs.start': [Req<'jobs.start'>, JobInfo];
   'jobs.cancel': [Req<'jobs.cancel'>, JobInfo];
   'jobs.clearFinished': [Req<'jobs.clearFinished'>, null];
+  'saes.releases': [Req<'saes.releases'>, SaeReleaseInfo[]];
+  'saes.locate': [Req<'saes.locate'>, SaeReleaseLocation];
 }
 
 export type ApiMethod = keyof ApiSpec;
@@ -275,6 +317,7 @@ export interface WorkbenchApi {
   runs: Group<'runs'>;
   files: Group<'files'>;
   jobs: Group<'jobs'>;
+  saes: Group<'saes'>;
   /** Generic entry, same checks as the typed methods. */
   call<K extends ApiMethod>(method: K, req: ApiRequest<K>): Promise<ApiResponse<K>>;
   onEvent(listener: (e: ApiEvent) => void): () => void;

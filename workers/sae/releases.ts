@@ -229,3 +229,40 @@ export function registryEntryFor(repoId: string, subpath: string): { release: Sa
   }
   return null;
 }
+
+export interface ReleaseSummary {
+  id: string;
+  title: string;
+  repoId: string;
+  format: SaeRelease['format'];
+  model: string;
+  chatModels: string[];
+  neuronpediaModel: string | null;
+  layers: number[];
+  widths: string[];
+  /** Per width, the L0 choices of each layer. */
+  l0s: Record<string, Record<number, number[]>>;
+  canonical: boolean;
+}
+
+/** What a chooser shows of a release (layers, widths, L0 choices). */
+export function releaseSummary(r: SaeRelease): ReleaseSummary {
+  const l0s: Record<string, Record<number, number[]>> = {};
+  for (const s of r.saes) {
+    const w = s.width ?? '-';
+    ((l0s[w] ??= {})[s.layer] ??= []).push(s.l0 ?? NaN);
+  }
+  return {
+    id: r.id,
+    title: r.title,
+    repoId: r.repoId,
+    format: r.format,
+    model: r.model,
+    chatModels: r.chatModels,
+    neuronpediaModel: r.neuronpediaModel,
+    layers: [...new Set(r.saes.map((s) => s.layer))].sort((a, b) => a - b),
+    widths: [...new Set(r.saes.map((s) => s.width).filter((w): w is string => !!w))],
+    l0s,
+    canonical: r.id.endsWith('-canonical'),
+  };
+}
