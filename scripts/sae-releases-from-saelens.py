@@ -65,6 +65,10 @@ def main():
                 layer = int(m[1])
                 e.update(layer=layer, width=None, dSae=None, l0=s.get("l0"), hook=s["id"])
                 np = s.get("neuronpedia")
+            # a yaml id naming another layer (e.g. 9B layer_2 listed as "20-…") is a copy slip: not used
+            if np and re.match(r"^[^/]+/(\d+)-", np) and int(re.match(r"^[^/]+/(\d+)-", np)[1]) != e["layer"]:
+                sys.stderr.write(f"{rid} {s['id']}: neuronpedia id {np} names another layer, dropped\n")
+                np = None
             e["neuronpedia"] = np
             e["normScalingFactor"] = s.get("norm_scaling_factor")
             saes.append(e)
