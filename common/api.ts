@@ -102,6 +102,36 @@ export interface ImportedBuiltinSuite {
   sha256: string;
 }
 
+/** SAE release registry (issue 15): what a chooser shows of one release. */
+export interface SaeReleaseInfo {
+  id: string;
+  title: string;
+  repoId: string;
+  format: 'gemmascope' | 'llamascope' | 'saelens';
+  model: string;
+  chatModels: string[];
+  neuronpediaModel: string | null;
+  layers: number[];
+  widths: string[];
+  /** width → layer → L0 choices */
+  l0s: Record<string, Record<number, number[]>>;
+  canonical: boolean;
+}
+
+/** Where a release's picked SAEs (and its models) are in the local Hugging Face cache. */
+export interface SaeReleaseLocation {
+  release: SaeReleaseInfo;
+  cacheDir: string;
+  commit: string | null;
+  complete: boolean;
+  /** `huggingface-cli download … --include …` for exactly the missing files, or null. */
+  download: string | null;
+  saes: Array<{ id: string; layer: number; width: string | null; l0: number | null; hook: string; neuronpedia: string | null; path: string | null; problem: string | null }>;
+  /** The release's base and chat models as found in the cache (path null: not downloaded, with the command). */
+  models: Array<{ repoId: string; path: string | null; problem: string | null; download: string }>;
+  notes: string[];
+}
+
 // ───────────────────────────── request schemas ─────────────────────────────
 
 const Empty = z.object({}).strict();
@@ -168,6 +198,16 @@ export const requestSchemas = {
   'suites.builtin': Empty,
   /** Copy a built-in suite into the project (suites/builtin-<name>.json), recording its hash. */
   'suites.importBuiltin': z.object({ name: z.string().regex(/^[a-z0-9_]{1,100}$/, 'a built-in suite name') }).strict(),
+  'saes.releases': Empty,
+  'saes.locate': z
+    .object({
+      release: z.string().min(1).max(200),
+      width: z.string().max(20).optional(),
+      layers: z.array(z.number().int().min(0).max(1000)).max(1000).optional(),
+      l0: z.number().positive().max(1e6).optional(),
+      saeId: z.string().max(300).optional(),
+    })
+    .strict(),
 } as const;
 
 type Req<K extends keyof typeof requestSchemas> = z.input<(typeof requestSchemas)[K]>;
@@ -202,6 +242,8 @@ export interface ApiSpec {
   'jobs.clearFinished': [Req<'jobs.clearFinished'>, null];
   'suites.builtin': [Req<'suites.builtin'>, BuiltinSuiteEntry[]];
   'suites.importBuiltin': [Req<'suites.importBuiltin'>, ImportedBuiltinSuite];
+  'saes.releases': [Req<'saes.releases'>, SaeReleaseInfo[]];
+  'saes.locate': [Req<'saes.locate'>, SaeReleaseLocation];
 }
 
 export type ApiMethod = keyof ApiSpec;
@@ -294,6 +336,7 @@ export interface WorkbenchApi {
   files: Group<'files'>;
   jobs: Group<'jobs'>;
   suites: Group<'suites'>;
+  saes: Group<'saes'>;
   /** Generic entry, same checks as the typed methods. */
   call<K extends ApiMethod>(method: K, req: ApiRequest<K>): Promise<ApiResponse<K>>;
   onEvent(listener: (e: ApiEvent) => void): () => void;

@@ -27,6 +27,8 @@ import { NoProjectOpenError } from '../projects/errors.js';
 import { ensureDemoProject, DEMO_ASSETS_DIR } from '../projects/demo.js';
 import { Settings } from '../settings/settings.js';
 import { builtinIndex, resolveBuiltinSuite } from '../../workers/suites/builtin.js';
+import { locateReleaseForApi } from '../../workers/sae/locate-api.js';
+import { releaseSummary, saeRegistry } from '../../workers/sae/releases.js';
 
 type Parsed<K extends ApiMethod> = z.output<(typeof requestSchemas)[K]>;
 type Handlers = { [K in ApiMethod]: (req: Parsed<K>) => Promise<ApiResponse<K>> };
@@ -43,6 +45,8 @@ export interface WorkbenchCoreOptions {
   notifyAfterMs?: number;
   /** HTML → PDF bytes; only the desktop shell has one (Electron printToPDF). */
   printToPdf?: (html: string) => Promise<Uint8Array>;
+  /** Environment for the Hugging Face cache lookup (HF_HOME, HF_HUB_CACHE); default process.env. */
+  env?: NodeJS.ProcessEnv;
 }
 
 let version = '0.0.0';
@@ -238,6 +242,8 @@ export class WorkbenchCore extends EventEmitter<{ event: [ApiEvent] }> {
         this.emit('event', { type: 'project', project: info });
         return { path: rel, name: b.entry.name, items: b.suite.items.length, sha256: b.entry.sha256 };
       },
+      'saes.releases': async () => saeRegistry().releases.map(releaseSummary),
+      'saes.locate': async (q) => locateReleaseForApi(q, this.opts.env),
     };
   }
 }

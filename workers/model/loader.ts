@@ -16,6 +16,7 @@ import { currentBackend } from '../engine/backend.js';
 import { checkCanHold, chunkRowsFromArray, maxTensorBytes } from '../engine/memory-guard.js';
 import { Transformer, type WeightValue } from './transformer.js';
 import type { ModelConfig } from './types.js';
+import { resolveModelDir } from '../engine/io/hf-cache.js';
 
 export interface ModelInfo {
   dir: string;
@@ -65,7 +66,8 @@ function weightFiles(dir: string): Map<string, string> {
   return where;
 }
 
-export function inspectModel(dir: string): ModelInfo {
+export function inspectModel(dirIn: string): ModelInfo {
+  const dir = resolveModelDir(dirIn); // HF cache repo root / snapshot → the folder to read (issue 15)
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new FileFormatError(dir, 'model folder not found');
   const cfgFile = path.join(dir, 'config.json');
   if (!fs.existsSync(cfgFile)) throw new FileFormatError(cfgFile, 'missing config.json');
@@ -119,7 +121,8 @@ function defaultMemoryCheck(bytes: number, info: ModelInfo): void {
   });
 }
 
-export async function loadModel(dir: string, opts: LoadModelOptions = {}): Promise<LoadedModel> {
+export async function loadModel(dirIn: string, opts: LoadModelOptions = {}): Promise<LoadedModel> {
+  const dir = resolveModelDir(dirIn); // HF cache repo root / snapshot → the folder to read (issue 15)
   const info = inspectModel(dir);
   const config = info.config;
   if (opts.checkMemory !== null) (opts.checkMemory ?? defaultMemoryCheck)(info.weightBytes, info);

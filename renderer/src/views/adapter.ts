@@ -244,6 +244,8 @@ export function fromShellApi(api: ShellApi): ViewApi {
         memoryBytes: Number(r.memoryBytes ?? estimateBytes(params, dtype)),
       } satisfies ModelVM;
     },
+    saeReleases: () => api.saes.releases(),
+    locateRelease: (q) => api.saes.locate(q),
     async saePreflight(folders) {
       const step = await findStep(/preflight|sae\.(fit|inspect)/i);
       if (!step) return null;

@@ -7,6 +7,7 @@
  * fields are ignored, missing optional ones default. Wiring a new backend shape is a change in one adapter.
  */
 
+import type { SaeReleaseInfo, SaeReleaseLocation } from '../../../common/api';
 import type { PromptSuite } from '../../../common/suites/schema';
 import type { BuiltinSuiteEntry } from '../../../common/suites/builtin';
 
@@ -321,6 +322,9 @@ export interface ViewApi {
   chooseFolder?(kind: 'model' | 'sae'): Promise<string | null>;
   inspectModel?(folder?: string): Promise<ModelVM | null>;
   saePreflight?(folders?: string[]): Promise<PreflightVM | null>;
+  /** SAE release registry and its lookup in the local HF cache (issue 15; main side, behind the API). */
+  saeReleases?(): Promise<SaeReleaseInfo[]>;
+  locateRelease?(q: { release: string; width?: string; l0?: number; saeId?: string }): Promise<SaeReleaseLocation>;
 
   listRuns?(): Promise<RunSummaryVM[]>;
   getRunResults?(runId: string): Promise<RunResultsVM | null>;

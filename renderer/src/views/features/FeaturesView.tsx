@@ -11,7 +11,7 @@ import { TokenHeatmap } from '../../components/TokenHeatmap';
 import { useSlashFocus } from '../../components/keyboard';
 import { navigate, selectFeature, setFeatureSet, useSelection } from '../../components/nav';
 import { fmt } from '../../export/format';
-import { annotationMatches, mergeExplanation, neuronpediaUrl, parseNeuronpediaExport } from './neuronpedia';
+import { annotationMatches, checkExplanationsMatch, expectedSources, mergeExplanation, neuronpediaUrl, parseNeuronpediaExport } from './neuronpedia';
 
 type Ann = Record<string, FeatureAnnotationVM>;
 
@@ -45,6 +45,8 @@ export function FeaturesView({ api: rawApi }: { api: WorkbenchApi }) {
     imp.run(async () => {
       const text = await file.text();
       const list = parseNeuronpediaExport(text);
+      // refuse an export of another model, source set or width (a 16k export must not label 65k features)
+      checkExplanationsMatch(list, expectedSources(graphQ.data?.nodes.map((n) => n.neuronpediaId) ?? []));
       // start from the stored annotations, so an import never races the first load
       const next = { ...ann, ...((await api.getAnnotations?.()) ?? {}) };
       let n = 0;
