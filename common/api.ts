@@ -13,11 +13,13 @@ import { FeatureIdSchema, type FeatureNote } from './schemas/features.js';
 import { SourceSchema, type ProjectFile } from './schemas/project.js';
 import type { RunManifest } from './schemas/run.js';
 import type { JobInfo } from './schemas/job.js';
+import type { BuiltinSuiteEntry } from './suites/builtin.js';
 
 export type { JobInfo, JobProgress, JobStatus } from './schemas/job.js';
 export type { FeatureNote, FeatureId } from './schemas/features.js';
 export type { ProjectFile, Source, ProjectSettings } from './schemas/project.js';
 export type { RunManifest } from './schemas/run.js';
+export type { BuiltinSuiteEntry } from './suites/builtin.js';
 
 // ───────────────────────────── response types ─────────────────────────────
 
@@ -120,6 +122,16 @@ export interface SaeReleaseLocation {
   notes: string[];
 }
 
+/** A built-in suite copied into the project (`suites.importBuiltin`): where, and which version. */
+export interface ImportedBuiltinSuite {
+  /** Project-relative path of the copy (a PromptSuite with `builtin` provenance). */
+  path: string;
+  name: string;
+  items: number;
+  /** sha256 of the built-in file the copy was made from. */
+  sha256: string;
+}
+
 // ───────────────────────────── request schemas ─────────────────────────────
 
 const Empty = z.object({}).strict();
@@ -192,6 +204,10 @@ export const requestSchemas = {
       saeId: z.string().max(300).optional(),
     })
     .strict(),
+  /** The built-in prompt suites (assets/suites/index.json): source, licence, citation, role, count, hash. */
+  'suites.builtin': Empty,
+  /** Copy a built-in suite into the project (suites/builtin-<name>.json), recording its hash. */
+  'suites.importBuiltin': z.object({ name: z.string().regex(/^[a-z0-9_]{1,100}$/, 'a built-in suite name') }).strict(),
 } as const;
 
 type Req<K extends keyof typeof requestSchemas> = z.input<(typeof requestSchemas)[K]>;
@@ -226,6 +242,8 @@ export interface ApiSpec {
   'jobs.clearFinished': [Req<'jobs.clearFinished'>, null];
   'saes.releases': [Req<'saes.releases'>, SaeReleaseInfo[]];
   'saes.locate': [Req<'saes.locate'>, SaeReleaseLocation];
+  'suites.builtin': [Req<'suites.builtin'>, BuiltinSuiteEntry[]];
+  'suites.importBuiltin': [Req<'suites.importBuiltin'>, ImportedBuiltinSuite];
 }
 
 export type ApiMethod = keyof ApiSpec;
@@ -318,6 +336,7 @@ export interface WorkbenchApi {
   files: Group<'files'>;
   jobs: Group<'jobs'>;
   saes: Group<'saes'>;
+  suites: Group<'suites'>;
   /** Generic entry, same checks as the typed methods. */
   call<K extends ApiMethod>(method: K, req: ApiRequest<K>): Promise<ApiResponse<K>>;
   onEvent(listener: (e: ApiEvent) => void): () => void;

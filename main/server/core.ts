@@ -28,6 +28,7 @@ import { ensureDemoProject, DEMO_ASSETS_DIR } from '../projects/demo.js';
 import { Settings } from '../settings/settings.js';
 import { locateReleaseForApi } from '../../workers/sae/locate-api.js';
 import { releaseSummary, saeRegistry } from '../../workers/sae/releases.js';
+import { builtinIndex, resolveBuiltinSuite } from '../../workers/suites/builtin.js';
 
 type Parsed<K extends ApiMethod> = z.output<(typeof requestSchemas)[K]>;
 type Handlers = { [K in ApiMethod]: (req: Parsed<K>) => Promise<ApiResponse<K>> };
@@ -234,6 +235,15 @@ export class WorkbenchCore extends EventEmitter<{ event: [ApiEvent] }> {
       },
       'saes.releases': async () => saeRegistry().releases.map(releaseSummary),
       'saes.locate': async (q) => locateReleaseForApi(q, this.opts.env),
+      'suites.builtin': async () => builtinIndex().suites,
+      'suites.importBuiltin': async ({ name }) => {
+        const project = this.requireProject();
+        const b = resolveBuiltinSuite(name); // checks the file against its indexed hash
+        const rel = await project.writeText(`suites/builtin-${b.entry.name}.json`, JSON.stringify(b.suite, null, 2) + '\n');
+        const info = await project.addSource({ type: 'suite', path: rel, label: `${b.entry.title} (built-in)` });
+        this.emit('event', { type: 'project', project: info });
+        return { path: rel, name: b.entry.name, items: b.suite.items.length, sha256: b.entry.sha256 };
+      },
     };
   }
 }

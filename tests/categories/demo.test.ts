@@ -15,7 +15,7 @@ describe('harm categories on the bundled demo', () => {
     await initBackend();
     const project = fs.mkdtempSync(path.join(os.tmpdir(), 'rw-cat-demo-'));
     out = await runCategories(demoCategoriesPipeline(demo), demo, project, quietCtx());
-  }, 300_000);
+  });
 
   it('finds a non-empty common (refusal) set and category-specific (harm) sets', () => {
     const r = out.results;

@@ -13,9 +13,9 @@ import { playground } from '../../main/jobs/builtin/playground.js';
 import { disposeLoaded, loadSource, resolveSource } from '../../workers/features/source.js';
 import { parseFeatures } from '../../workers/playground/playground.js';
 import { cosine } from '../../workers/features/detail.js';
+import { skipWithoutDemo } from '../helpers/requires.js';
 
 const DEMO = path.resolve(import.meta.dirname, '..', '..', 'assets', 'demo');
-const haveDemo = fs.existsSync(path.join(DEMO, 'saes')) && fs.existsSync(path.join(DEMO, 'model', 'model.safetensors'));
 
 function fakeCtx(cache: Map<string, unknown>, runDir: string | null = null): StepContext {
   const ac = new AbortController();
@@ -32,7 +32,7 @@ function fakeCtx(cache: Map<string, unknown>, runDir: string | null = null): Ste
   };
 }
 
-describe.skipIf(!haveDemo)('refusal.playground on the demo', () => {
+describe.skipIf(skipWithoutDemo(DEMO))('refusal.playground on the demo', () => {
   const cache = new Map<string, unknown>();
   let baseline = 0;
   beforeAll(async () => {

@@ -9,6 +9,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { FileFormatError } from '../engine/errors.js';
 import { SafetensorsFile } from '../engine/io/safetensors.js';
 import { expectedWeights, parameterCount, parseModelConfig } from './config.js';
+import { checkConfigAgainstTensors } from './config-check.js';
+import { FILE_LIMITS, readUserJson } from '../engine/io/user-file.js';
 import { ChatTokenizer } from './tokenizer.js';
 import { currentBackend } from '../engine/backend.js';
 import { checkCanHold, chunkRowsFromArray, maxTensorBytes } from '../engine/memory-guard.js';
@@ -38,11 +40,9 @@ export interface LoadedModel {
 }
 
 function readJson(file: string): Record<string, unknown> {
-  try {
-    return JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
-  } catch (e) {
-    throw new FileFormatError(file, `cannot read JSON (${(e as Error).message})`);
-  }
+  const v = readUserJson(file, { maxBytes: FILE_LIMITS.config, what: path.basename(file) });
+  if (!v || typeof v !== 'object' || Array.isArray(v)) throw new FileFormatError(file, 'expected a JSON object');
+  return v as Record<string, unknown>;
 }
 
 /** Which file holds each tensor. */
@@ -75,11 +75,16 @@ export function inspectModel(dirIn: string): ModelInfo {
   const where = weightFiles(dir);
   const files = [...new Set(where.values())];
   const dtypes = new Set<string>();
+  const shapes = new Map<string, number[]>();
   for (const f of files) {
     const st = SafetensorsFile.open(f);
-    for (const t of st.tensors.values()) dtypes.add(t.dtype);
+    for (const t of st.tensors.values()) {
+      dtypes.add(t.dtype);
+      shapes.set(t.name, t.shape);
+    }
     st.close();
   }
+  checkConfigAgainstTensors(config, shapes, cfgFile);
   const parameters = parameterCount(config);
   const d = config.dModel;
   return {

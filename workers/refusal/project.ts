@@ -11,7 +11,9 @@ import { inspectModel, loadModel } from '../model/index.js';
 import { ChatTokenizer } from '../model/tokenizer.js';
 import { SaeSet } from '../sae/set.js';
 import { importSuite } from '../../common/suites/import.js';
-import { PromptItemSchema, type PromptItem } from '../../common/suites/schema.js';
+import { BuiltinProvenanceSchema, PromptItemSchema, type BuiltinProvenance, type PromptItem } from '../../common/suites/schema.js';
+import { parseBuiltinRef } from '../../common/suites/builtin.js';
+import { resolveBuiltinSuite } from '../suites/builtin.js';
 import { seededShuffle } from '../../common/suites/ops.js';
 import { RUN_KIND, RUN_SCHEMA_VERSION } from '../../common/schemas/run.js';
 import { codecFromTokenizer, makeLens, providerFromSaeSet } from './lens.js';
@@ -26,6 +28,7 @@ import { JudgeSpecSchema, makeJudge, type JudgeSpec } from '../eval/judges/facto
 import { JudgeCache } from '../eval/judges/cache.js';
 import { numericJudge } from '../eval/judges/types.js';
 import type { RefusalJudge } from './generate.js';
+import { FILE_LIMITS, readUserText } from '../engine/io/user-file.js';
 import { evaluateEntrySchema, SweepSchema } from '../../common/steps/experiments.js';
 import type { ExperimentTable } from '../../common/results/experiments.js';
 import { runExperiments, sweepMaxKStar, tableCsv, type EvalSuite, type NamedJudge } from './experiments/run.js';
@@ -109,16 +112,45 @@ export async function loadChatModel(modelDir: string, purpose: string) {
   return { ...m, tokenizer: m.tokenizer };
 }
 
-export function loadSuitePrompts(base: string, ref: SuiteRef): { prompts: string[]; items: PromptItem[]; file: string } {
+export interface LoadedSuite {
+  prompts: string[];
+  items: PromptItem[];
+  file: string;
+  /** The built-in suite this is (a `builtin:` reference) or was copied from (an imported copy). */
+  builtin?: BuiltinProvenance;
+}
+
+/** A run manifest's input entry for a suite: the file read, its hash, and the built-in it is, if any. */
+export function suiteInput(s: Pick<LoadedSuite, 'file' | 'builtin'>): { path: string; sha256: string; builtin?: BuiltinProvenance } {
+  return { path: s.file, sha256: sha256File(s.file), ...(s.builtin ? { builtin: s.builtin } : {}) };
+}
+
+export function loadSuitePrompts(base: string, ref: SuiteRef): LoadedSuite {
   const r = typeof ref === 'string' ? { path: ref } : ref;
-  const file = resolve(base, r.path);
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new Error(`${file}: cannot read prompt suite (${(e as Error).message})`);
-  }
+  const builtinName = parseBuiltinRef(r.path);
+  let file: string;
   let items: PromptItem[];
+  let builtin: BuiltinProvenance | undefined;
+  if (builtinName !== null) {
+    const b = resolveBuiltinSuite(builtinName);
+    ({ file, provenance: builtin } = b);
+    items = b.suite.items;
+  } else {
+    file = resolve(base, r.path);
+    ({ items, builtin } = readSuiteFile(file));
+  }
+  if ('split' in r && r.split) items = items.filter((i) => i.split === r.split);
+  if ('tags' in r && r.tags) items = items.filter((i) => r.tags!.every((t) => i.tags.includes(t)));
+  if ('excludeTags' in r && r.excludeTags) items = items.filter((i) => !r.excludeTags!.some((t) => i.tags.includes(t)));
+  if ('seed' in r && r.seed !== undefined) items = seededShuffle(items, r.seed);
+  if ('limit' in r && r.limit) items = items.slice(0, r.limit);
+  if (!items.length) throw new Error(`${file}: no prompts left after the split/tag filters`);
+  return { prompts: items.map((i) => i.instruction), items, file, ...(builtin ? { builtin } : {}) };
+}
+
+function readSuiteFile(file: string): { items: PromptItem[]; builtin?: BuiltinProvenance } {
+  // Bounded: a regular file under the suite limit (a suite path of /dev/zero must not be read forever).
+  const text = readUserText(file, { maxBytes: FILE_LIMITS.suite, what: 'prompt suite' });
   if (file.toLowerCase().endsWith('.json')) {
     let raw: unknown;
     try {
@@ -129,24 +161,19 @@ export function loadSuitePrompts(base: string, ref: SuiteRef): { prompts: string
     if (Array.isArray(raw)) {
       // a plain array ([{instruction, category}] as in the Arditi splits, or strings): the importer's JSON format
       try {
-        items = importSuite(text, path.basename(file)).items;
+        return { items: importSuite(text, path.basename(file)).items };
       } catch (e) {
         throw new Error(`${file}: ${(e as Error).message}`);
       }
-    } else {
-      // lenient: a suite's `pair` may name an item of another suite (vanilla/adversarial suites)
-      const parsed = z.object({ kind: z.literal('prompt-suite'), items: z.array(PromptItemSchema) }).safeParse(raw);
-      if (!parsed.success) throw new Error(`${file}: not a prompt-suite file or a JSON array of prompts (${parsed.error.issues[0]?.message})`);
-      items = parsed.data.items;
     }
-  } else items = importSuite(text, path.basename(file)).items; // CSV, JSONL, TXT, WildJailbreak TSV
-  if ('split' in r && r.split) items = items.filter((i) => i.split === r.split);
-  if ('tags' in r && r.tags) items = items.filter((i) => r.tags!.every((t) => i.tags.includes(t)));
-  if ('excludeTags' in r && r.excludeTags) items = items.filter((i) => !r.excludeTags!.some((t) => i.tags.includes(t)));
-  if ('seed' in r && r.seed !== undefined) items = seededShuffle(items, r.seed);
-  if ('limit' in r && r.limit) items = items.slice(0, r.limit);
-  if (!items.length) throw new Error(`${file}: no prompts left after the split/tag filters`);
-  return { prompts: items.map((i) => i.instruction), items, file };
+    // lenient: a suite's `pair` may name an item of another suite (vanilla/adversarial suites)
+    const parsed = z
+      .object({ kind: z.literal('prompt-suite'), items: z.array(PromptItemSchema), builtin: BuiltinProvenanceSchema.optional() })
+      .safeParse(raw);
+    if (!parsed.success) throw new Error(`${file}: not a prompt-suite file or a JSON array of prompts (${parsed.error.issues[0]?.message})`);
+    return { items: parsed.data.items, ...(parsed.data.builtin ? { builtin: parsed.data.builtin } : {}) };
+  }
+  return { items: importSuite(text, path.basename(file)).items }; // CSV, JSONL, TXT, WildJailbreak TSV
 }
 
 /**
@@ -155,7 +182,11 @@ export function loadSuitePrompts(base: string, ref: SuiteRef): { prompts: string
  * matching text against other rows; otherwise an adversarial item's `pair` names another item of the
  * (unfiltered) suite. Warns when fewer than `minShare` of the adversarial items pair.
  */
-export function loadPairs(base: string, ref: SuiteRef, opts: { minShare?: number } = {}): { pairs: Array<{ vanilla: string; adversarial: string }>; file: string; warnings: string[] } {
+export function loadPairs(
+  base: string,
+  ref: SuiteRef,
+  opts: { minShare?: number } = {},
+): { pairs: Array<{ vanilla: string; adversarial: string }>; file: string; warnings: string[]; builtin?: BuiltinProvenance } {
   const r = typeof ref === 'string' ? { path: ref } : ref;
   const all = loadSuitePrompts(base, { path: r.path });
   const byId = new Map(all.items.map((i) => [i.id, i]));
@@ -170,7 +201,7 @@ export function loadPairs(base: string, ref: SuiteRef, opts: { minShare?: number
   const min = opts.minShare ?? 0.5;
   if (share < min)
     warnings.push(`${all.file}: only ${pairs.length} of ${sel.items.length} adversarial items (${(100 * share).toFixed(1)}%) have a vanilla pair, below the ${(100 * min).toFixed(0)}% asked for (minPairShare)`);
-  return { pairs, file: all.file, warnings };
+  return { pairs, file: all.file, warnings, ...(all.builtin ? { builtin: all.builtin } : {}) };
 }
 
 export function readPipeline(file: string): Pipeline {
@@ -283,8 +314,8 @@ export async function runPipelineFile(
       ...saeSpecFiles(saeSpec).map((f) => ({ path: f, sha256: sha256File(f) })),
       ...[suites.harmful, suites.harmless, suites.evalHarmless, suites.harmfulTrain, suites.pairs]
         .filter((s): s is NonNullable<typeof s> => !!s)
-        .map((s) => ({ path: s.file, sha256: sha256File(s.file) })),
-      ...[...new Set(evalSuites.map((s) => s.file))].map((f) => ({ path: f, sha256: sha256File(f) })),
+        .map(suiteInput),
+      ...[...new Map(evalSuites.map((s) => [s.file, s])).values()].map(suiteInput),
       { path: path.resolve(pipelineFile), sha256: sha256File(pipelineFile) },
     ],
     versions: versions(),

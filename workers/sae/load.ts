@@ -18,10 +18,11 @@ import { FileFormatError } from '../engine/errors.js';
 import { LogicalMatrix, openNpzContainer, openSafetensorsContainer, type RawArray, type RawContainer } from './source.js';
 import { TfSae, makeSlice, type SaeArrays, type SaeSlice } from './sae.js';
 import { parseSaeLensConfig, roundToDtype, type SaeDtype } from './saelens-config.js';
-import type { SaeFormat, SaeMeta } from './types.js';
 import { neuronpediaSourceId } from '../../common/neuronpedia.js';
 import { resolveHfPath } from '../engine/io/hf-cache.js';
 import { registryEntryFor, registryLoadOptions } from './releases.js';
+import type { SaeFormat, SaeMeta } from './types.js';
+import { FILE_LIMITS, readUserJson } from '../engine/io/user-file.js';
 
 export type SaeLayout = SaeFormat | 'gemmascope-tree';
 
@@ -73,17 +74,9 @@ export interface SaeSource {
 // -------------------------------------------------------------------------------------- helpers
 
 function readJson(file: string): Record<string, unknown> {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new FileFormatError(file, `cannot read (${(e as Error).message})`);
-  }
-  try {
-    return JSON.parse(text) as Record<string, unknown>;
-  } catch (e) {
-    throw new FileFormatError(file, `not valid JSON (${(e as Error).message})`);
-  }
+  const v = readUserJson(file, { maxBytes: FILE_LIMITS.config, what: path.basename(file) });
+  if (!v || typeof v !== 'object' || Array.isArray(v)) throw new FileFormatError(file, 'expected a JSON object');
+  return v as Record<string, unknown>;
 }
 
 function isDir(p: string): boolean {

@@ -9,6 +9,7 @@
 
 import type { SaeReleaseInfo, SaeReleaseLocation } from '../../../common/api';
 import type { PromptSuite } from '../../../common/suites/schema';
+import type { BuiltinSuiteEntry } from '../../../common/suites/builtin';
 
 // ───────────────────────────── ids ─────────────────────────────
 
@@ -66,6 +67,9 @@ export interface StoredSuite {
   id: string;
   suite: PromptSuite;
 }
+
+/** A built-in suite (assets/suites/index.json): name, role, count, source, licence, citation, sha256. */
+export type BuiltinSuiteVM = BuiltinSuiteEntry;
 
 // ───────────────────────────── models & SAEs ─────────────────────────────
 
@@ -308,6 +312,10 @@ export interface ViewApi {
   /** Save (create when id is null); returns the stored id. */
   saveSuite?(id: string | null, suite: PromptSuite): Promise<string>;
   deleteSuite?(id: string): Promise<void>;
+  /** The built-in suites shipped with the workbench. */
+  listBuiltinSuites?(): Promise<BuiltinSuiteVM[]>;
+  /** Copy a built-in suite into the project; the copy records the built-in's hash. */
+  importBuiltinSuite?(name: string): Promise<StoredSuite>;
   /** Native file picker (desktop); the view falls back to an <input type=file>. */
   pickFile?(accept: string[]): Promise<{ name: string; text: string } | null>;
 

@@ -7,8 +7,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { loadSuitePrompts, resolve, type Pipeline, type SuiteRef } from '../project.js';
 import type { JudgeSpec } from '../../eval/judges/factory.js';
+import type { BuiltinProvenance } from '../../../common/suites/schema.js';
 import { parseCapabilityFile } from './capability.js';
 import type { EvalSuite } from './run.js';
+import { FILE_LIMITS, readUserText } from '../../engine/io/user-file.js';
 
 const DEFAULT_GROUP_BY = ['wrapper:', 'tactic:', 'meta:tactics'];
 
@@ -32,11 +34,8 @@ export function suiteName(base: string, ref: SuiteRef): string {
 }
 
 function readText(file: string, what: string): string {
-  try {
-    return fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new Error(`${file}: cannot read ${what} (${(e as Error).message})`);
-  }
+  // Bounded (regular files only, size limit): a user-named sample could be /dev/zero.
+  return readUserText(file, { maxBytes: FILE_LIMITS.suite, what });
 }
 
 /** Documents of a text sample: JSON lines ({text} / {content} / {document} or a string), else paragraphs. */
@@ -70,6 +69,8 @@ export interface LoadedEval {
   suite: Omit<EvalSuite, 'judges'>;
   judges?: JudgeSpec[];
   file: string;
+  /** The built-in suite this is, for the manifest. */
+  builtin?: BuiltinProvenance;
 }
 
 export function loadEvalSuites(base: string, pl: Pipeline): LoadedEval[] {
@@ -107,7 +108,7 @@ export function loadEvalSuites(base: string, pl: Pipeline): LoadedEval[] {
         const want = new Set(items.map((i) => i.pair).filter((x): x is string => !!x && !ids.has(x)));
         if (want.size) items = [...items, ...loadSuitePrompts(base, { path: r.path }).items.filter((i) => want.has(i.id))];
       }
-      out.push({ suite: { ...common, items }, ...(judges ? { judges } : {}), file: s.file });
+      out.push({ suite: { ...common, items }, ...(judges ? { judges } : {}), file: s.file, ...(s.builtin ? { builtin: s.builtin } : {}) });
     }
   }
   return out;
