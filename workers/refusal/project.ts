@@ -22,6 +22,7 @@ import { discover, DiscoveryParamsSchema, type DiscoveryResults } from './pipeli
 import { listFiles, RunDir, sha256File, sha256Text, writeJsonAtomic, readJsonFile } from './runs.js';
 import { suiteKey, suiteName, writeTextAtomic } from './experiments/load.js';
 import { toNeuronpediaGraph } from './graph.js';
+import { neuronpediaModel } from '../../common/neuronpedia.js';
 import type { StepCtx } from './types.js';
 import { JudgeSpecSchema, makeJudge, type JudgeSpec } from '../eval/judges/factory.js';
 import { JudgeCache } from '../eval/judges/cache.js';
@@ -384,7 +385,7 @@ export async function runPipelineFile(
       run.write('graph.json', out.graph);
       run.write(
         'graph.neuronpedia.json',
-        toNeuronpediaGraph(out.graph, { slug: runId, scan: model.config.hfArchitecture, prompt: suites.harmful.prompts[0], promptTokens: tokenizer.tokens(tokenizer.encodeInstruction(suites.harmful.prompts[0])) }),
+        toNeuronpediaGraph(out.graph, { slug: runId, scan: neuronpediaModel(out.graph.nodes.find((n) => n.neuronpediaId)?.neuronpediaId) ?? path.basename(path.resolve(pl.model ?? '.')), prompt: suites.harmful.prompts[0], promptTokens: tokenizer.tokens(tokenizer.encodeInstruction(suites.harmful.prompts[0])) }),
       );
       outputs.push('graph.json', 'graph.neuronpedia.json');
     }

@@ -244,7 +244,8 @@ export function fromShellApi(api: ShellApi): ViewApi {
         memoryBytes: Number(r.memoryBytes ?? estimateBytes(params, dtype)),
       } satisfies ModelVM;
     },
-    saeReleases: () => api.saes.releases(),
+    // an older shell (or a test double) may not serve the registry yet
+    saeReleases: async () => ((api as Partial<ShellApi>).saes ? api.saes.releases() : []),
     locateRelease: (q) => api.saes.locate(q),
     async saePreflight(folders) {
       const step = await findStep(/preflight|sae\.(fit|inspect)/i);
