@@ -18,6 +18,7 @@ import { buildCorpus, CorpusRefSchema, readCorpus } from '../../../workers/featu
 import { parseFeatures } from '../../../workers/playground/playground.js';
 import { deriveSkipPrefix } from '../../../workers/refusal/lens.js';
 import { writeJsonAtomic } from '../../../workers/refusal/runs.js';
+import { DASHBOARD_FEATURE_KIND, DASHBOARD_INDEX_KIND, DashboardFeatureFileSchema, DashboardIndexSchema } from '../../../common/results/dashboard.js';
 
 export const DashboardParamsSchema = z.object({
   /** [[layer, index]], "L{l}/{i}" or {layer, index}; default: the discovery run's refusal set and graph nodes. */
@@ -43,8 +44,7 @@ export const DashboardParamsSchema = z.object({
 });
 export type DashboardParams = z.input<typeof DashboardParamsSchema>;
 
-export const DASHBOARD_INDEX_KIND = 'refusal-workbench/feature-dashboard-index';
-export const DASHBOARD_FEATURE_KIND = 'refusal-workbench/feature-dashboard';
+export { DASHBOARD_FEATURE_KIND, DASHBOARD_INDEX_KIND };
 
 export function dashboardFileName(f: FeatureId): string {
   return `dashboard/L${f.layer}-${f.index}.json`;
@@ -136,9 +136,10 @@ export async function dashboard(paramsIn: DashboardParams, ctx: StepContext): Pr
   };
   let indexFile: string | null = null;
   if (ctx.runDir) {
-    for (const d of dashboards) writeJsonAtomic(path.join(ctx.runDir, dashboardFileName(d)), { kind: DASHBOARD_FEATURE_KIND, schemaVersion: 1, feature: sanitize(d) });
+    // written only as the schema the views parse with (a mismatch fails here, not in the UI)
+    for (const d of dashboards) writeJsonAtomic(path.join(ctx.runDir, dashboardFileName(d)), DashboardFeatureFileSchema.parse({ kind: DASHBOARD_FEATURE_KIND, schemaVersion: 1, feature: sanitize(d) }));
     indexFile = path.join(ctx.runDir, 'dashboard', 'index.json');
-    writeJsonAtomic(indexFile, {
+    writeJsonAtomic(indexFile, DashboardIndexSchema.parse({
       kind: DASHBOARD_INDEX_KIND,
       schemaVersion: 1,
       source: src.label,
@@ -155,7 +156,7 @@ export async function dashboard(paramsIn: DashboardParams, ctx: StepContext): Pr
         topTokens: d.logits.promoted.slice(0, 3).map((t) => t.token),
         inRefusalSet: reference.some((r) => featureId(r) === d.id),
       })),
-    });
+    }));
   }
   ctx.progress('done', 1);
   return { runId: ctx.runDir ? path.basename(ctx.runDir) : null, index: indexFile, features: dashboards.map((d) => d.id), sequences: corpus.length, tokens, source: src.label };
