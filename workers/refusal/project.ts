@@ -18,12 +18,17 @@ import { codecFromTokenizer, makeLens, providerFromSaeSet } from './lens.js';
 import { backendCapBytes, formatBytes, pickBatchSize, planMemory, type MemoryPlan } from './memory.js';
 import { discover, DiscoveryParamsSchema, type DiscoveryResults } from './pipeline.js';
 import { listFiles, RunDir, sha256File, sha256Text, writeJsonAtomic, readJsonFile } from './runs.js';
+import { suiteKey, suiteName, writeTextAtomic } from './experiments/load.js';
 import { toNeuronpediaGraph } from './graph.js';
 import type { StepCtx } from './types.js';
 import { JudgeSpecSchema, makeJudge, type JudgeSpec } from '../eval/judges/factory.js';
 import { JudgeCache } from '../eval/judges/cache.js';
 import { numericJudge } from '../eval/judges/types.js';
 import type { RefusalJudge } from './generate.js';
+import { evaluateEntrySchema, SweepSchema } from '../../common/steps/experiments.js';
+import type { ExperimentTable } from '../../common/results/experiments.js';
+import { runExperiments, sweepMaxKStar, tableCsv, type EvalSuite, type NamedJudge } from './experiments/run.js';
+import { loadEvalSuites } from './experiments/load.js';
 
 async function judgeFrom(spec: JudgeSpec, cache: JudgeCache, field: 'refused' | 'jailbroken'): Promise<RefusalJudge> {
   const j = await makeJudge(spec, {
@@ -72,6 +77,10 @@ export const PipelineSchema = z.object({
   jailbreakJudge: JudgeSpecSchema.optional(),
   /** Memory cap in bytes (default: the backend's limit). */
   memoryCapBytes: z.number().positive().optional(),
+  /** Issue 16: evaluation suites (harmful / harmless / adversarial / text / capability), each under every method. */
+  evaluate: z.array(evaluateEntrySchema(SuiteRefSchema, JudgeSpecSchema)).max(64).optional(),
+  /** Issue 16: settings swept in the same job (lists; an omitted key takes the run's own value). */
+  sweep: SweepSchema.optional(),
 });
 export type Pipeline = z.infer<typeof PipelineSchema>;
 
@@ -116,10 +125,19 @@ export function loadSuitePrompts(base: string, ref: SuiteRef): { prompts: string
     } catch (e) {
       throw new Error(`${file}: not JSON (${(e as Error).message})`);
     }
-    // lenient: a suite's `pair` may name an item of another suite (vanilla/adversarial suites)
-    const parsed = z.object({ kind: z.literal('prompt-suite'), items: z.array(PromptItemSchema) }).safeParse(raw);
-    if (!parsed.success) throw new Error(`${file}: not a prompt-suite file (${parsed.error.issues[0]?.message})`);
-    items = parsed.data.items;
+    if (Array.isArray(raw)) {
+      // a plain array ([{instruction, category}] as in the Arditi splits, or strings): the importer's JSON format
+      try {
+        items = importSuite(text, path.basename(file)).items;
+      } catch (e) {
+        throw new Error(`${file}: ${(e as Error).message}`);
+      }
+    } else {
+      // lenient: a suite's `pair` may name an item of another suite (vanilla/adversarial suites)
+      const parsed = z.object({ kind: z.literal('prompt-suite'), items: z.array(PromptItemSchema) }).safeParse(raw);
+      if (!parsed.success) throw new Error(`${file}: not a prompt-suite file or a JSON array of prompts (${parsed.error.issues[0]?.message})`);
+      items = parsed.data.items;
+    }
   } else items = importSuite(text, path.basename(file)).items; // CSV, JSONL, TXT, WildJailbreak TSV
   if ('split' in r && r.split) items = items.filter((i) => i.split === r.split);
   if ('tags' in r && r.tags) items = items.filter((i) => r.tags!.every((t) => i.tags.includes(t)));
@@ -130,17 +148,28 @@ export function loadSuitePrompts(base: string, ref: SuiteRef): { prompts: string
   return { prompts: items.map((i) => i.instruction), items, file };
 }
 
-/** Vanilla/adversarial pairs: the suite's items with a `pair` naming another item of the (unfiltered) suite. */
-export function loadPairs(base: string, ref: SuiteRef): { pairs: Array<{ vanilla: string; adversarial: string }>; file: string } {
+/**
+ * Vanilla/adversarial pairs. A row that carries its own vanilla text (the WildJailbreak train TSV's
+ * `vanilla` column next to `adversarial`) pairs with that text — by the file's row structure, never by
+ * matching text against other rows; otherwise an adversarial item's `pair` names another item of the
+ * (unfiltered) suite. Warns when fewer than `minShare` of the adversarial items pair.
+ */
+export function loadPairs(base: string, ref: SuiteRef, opts: { minShare?: number } = {}): { pairs: Array<{ vanilla: string; adversarial: string }>; file: string; warnings: string[] } {
   const r = typeof ref === 'string' ? { path: ref } : ref;
   const all = loadSuitePrompts(base, { path: r.path });
   const byId = new Map(all.items.map((i) => [i.id, i]));
   const sel = loadSuitePrompts(base, { ...r, tags: [...(('tags' in r && r.tags) || []), 'adversarial'] });
-  const pairs = sel.items
-    .filter((i) => i.pair && byId.has(i.pair))
-    .map((i) => ({ vanilla: byId.get(i.pair!)!.instruction, adversarial: i.instruction }));
-  if (!pairs.length) throw new Error(`${all.file}: no adversarial items with a pair in this suite`);
-  return { pairs, file: all.file };
+  const fromRow = sel.items.filter((i) => i.meta?.vanilla && i.meta.vanilla.trim() !== '');
+  const pairs = fromRow.length
+    ? fromRow.map((i) => ({ vanilla: i.meta!.vanilla!.trim(), adversarial: i.instruction }))
+    : sel.items.filter((i) => i.pair && byId.has(i.pair)).map((i) => ({ vanilla: byId.get(i.pair!)!.instruction, adversarial: i.instruction }));
+  if (!pairs.length) throw new Error(`${all.file}: no adversarial items with a vanilla pair (a "vanilla" column in the row, or a "pair" id) in this suite`);
+  const warnings: string[] = [];
+  const share = pairs.length / sel.items.length;
+  const min = opts.minShare ?? 0.5;
+  if (share < min)
+    warnings.push(`${all.file}: only ${pairs.length} of ${sel.items.length} adversarial items (${(100 * share).toFixed(1)}%) have a vanilla pair, below the ${(100 * min).toFixed(0)}% asked for (minPairShare)`);
+  return { pairs, file: all.file, warnings };
 }
 
 export function readPipeline(file: string): Pipeline {
@@ -171,6 +200,8 @@ export interface RunOutcome {
   runId: string;
   runDir: string;
   results: DiscoveryResults;
+  /** The experiment table, when the pipeline lists `evaluate` suites or a `sweep`. */
+  experiments: ExperimentTable | null;
   seconds: number;
   memory: { plannedPeakBytes: number; capBytes: number; saesResident: boolean; peakResidentSaeLayers: number };
 }
@@ -204,8 +235,10 @@ export async function runPipelineFile(
     harmless: loadSuitePrompts(base, pl.suites.harmless),
     evalHarmless: loadSuitePrompts(base, pl.suites.evalHarmless),
     harmfulTrain: pl.suites.harmfulTrain ? loadSuitePrompts(base, pl.suites.harmfulTrain) : undefined,
-    pairs: pl.suites.pairs ? loadPairs(base, pl.suites.pairs) : undefined,
+    pairs: pl.suites.pairs ? loadPairs(base, pl.suites.pairs, { minShare: pl.params.minPairShare }) : undefined,
   };
+  for (const w of suites.pairs?.warnings ?? []) ctx.log(`warning: ${w}`);
+  const evalSuites = loadEvalSuites(base, pl);
   const inputsText = JSON.stringify({ pl, modelDir, saeSpec });
   const runId = opts.runId ?? `discover-${sha256Text(inputsText).slice(0, 12)}`;
   const runDirPath = path.join(projectDir, 'runs', runId);
@@ -250,6 +283,7 @@ export async function runPipelineFile(
       ...[suites.harmful, suites.harmless, suites.evalHarmless, suites.harmfulTrain, suites.pairs]
         .filter((s): s is NonNullable<typeof s> => !!s)
         .map((s) => ({ path: s.file, sha256: sha256File(s.file) })),
+      ...[...new Set(evalSuites.map((s) => s.file))].map((f) => ({ path: f, sha256: sha256File(f) })),
       { path: path.resolve(pipelineFile), sha256: sha256File(pipelineFile) },
     ],
     versions: versions(),
@@ -273,12 +307,48 @@ export async function runPipelineFile(
       params,
       run,
       ctx,
-      { judge, jailbreakJudge },
+      { judge, jailbreakJudge, maxKStar: sweepMaxKStar(params, pl.sweep) },
     );
+    out.results.warnings.push(...(suites.pairs?.warnings ?? []));
+    let experiments: ExperimentTable | null = null;
+    if (evalSuites.length || pl.sweep) {
+      const named = async (spec: JudgeSpec): Promise<NamedJudge> => {
+        const field = spec.type === 'substring' ? 'refused' : 'jailbroken';
+        const j = await judgeFrom(spec, cache, field);
+        return { id: j.name, metric: field === 'refused' ? 'refusal' : 'jailbreak', judge: (items) => j.judge(items) };
+      };
+      const defaults: JudgeSpec[] = [pl.judge ?? { type: 'substring' }, ...(pl.jailbreakJudge ? [pl.jailbreakJudge] : [])];
+      const suitesIn: EvalSuite[] = [];
+      for (const s of evalSuites) {
+        const specs = s.judges ?? defaults;
+        const judges: NamedJudge[] = [];
+        for (const spec of specs) judges.push(await named(spec));
+        suitesIn.push({ ...s.suite, judges });
+      }
+      // the run's own harmful and harmless suites join the table when `evaluate` does not list them
+      const mainKey = suiteKey(base, pl.suites.harmful);
+      if (!suitesIn.some((s) => s.key === mainKey))
+        suitesIn.unshift({ name: suiteName(base, pl.suites.harmful), role: 'harmful', items: suites.harmful.items, key: mainKey, judges: await Promise.all(defaults.map(named)), groupBy: [], scoring: 'loglik', suffixAnalysis: false });
+      const harmlessKey = suiteKey(base, pl.suites.evalHarmless);
+      if (!suitesIn.some((s) => s.role === 'harmless'))
+        suitesIn.push({ name: suiteName(base, pl.suites.evalHarmless), role: 'harmless', items: suites.evalHarmless.items, key: harmlessKey, judges: await Promise.all(defaults.map(named)), groupBy: [], scoring: 'loglik', suffixAnalysis: false });
+      experiments = await runExperiments(
+        lens,
+        { P: params, context: out.context, attribution: out.attribution, mainKey, suites: suitesIn, sweep: pl.sweep ?? {}, clampValue: out.results.clampValue },
+        run,
+        ctx,
+      );
+      for (const w of experiments.warnings) ctx.log(`warning: ${w}`);
+    }
     const seconds = (performance.now() - t0) / 1000;
     run.write('results.json', { ...out.results, seconds, memory: { plannedPeakBytes: shortcut.peakBytes, capBytes: Number.isFinite(cap) ? cap : null, saesResident, peakResidentSaeLayers: provider.peakResident } });
     run.write('generations.json', out.generations);
     const outputs = ['results.json', 'generations.json'];
+    if (experiments) {
+      run.write('experiments.json', experiments);
+      writeTextAtomic(path.join(runDirPath, 'experiments.csv'), tableCsv(experiments));
+      outputs.push('experiments.json', 'experiments.csv');
+    }
     if (out.graph) {
       run.write('graph.json', out.graph);
       run.write(
@@ -294,7 +364,7 @@ export async function runPipelineFile(
       finishedAt: new Date().toISOString(),
       timings: { ...out.results.timings, total: seconds },
     });
-    return { runId, runDir: runDirPath, results: out.results, seconds, memory: { plannedPeakBytes: shortcut.peakBytes, capBytes: cap, saesResident, peakResidentSaeLayers: provider.peakResident } };
+    return { runId, runDir: runDirPath, results: out.results, experiments, seconds, memory: { plannedPeakBytes: shortcut.peakBytes, capBytes: cap, saesResident, peakResidentSaeLayers: provider.peakResident } };
   } catch (e) {
     const cancelled = (e as Error).name === 'AbortError' || ctx.signal.aborted;
     writeJsonAtomic(path.join(runDirPath, 'manifest.json'), {
@@ -336,13 +406,21 @@ export function planPipelineFile(pipelineFile: string, capBytes?: number): Pipel
     const params = DiscoveryParamsSchema.parse(pl.params);
     const saeLayerBytes = set.layers.map((l) => set.source(l).estimateBytes());
     const dSae = Math.max(...set.layers.map((l) => set.meta(l).dSae));
+    // every suite the run would read must load: a suite error fails the plan as it would fail the run
+    const harmfulPrompts = loadSuitePrompts(base, pl.suites.harmful).prompts;
+    loadSuitePrompts(base, pl.suites.harmless);
+    loadSuitePrompts(base, pl.suites.evalHarmless);
+    if (pl.suites.harmfulTrain) loadSuitePrompts(base, pl.suites.harmfulTrain);
+    if (pl.suites.pairs) loadPairs(base, pl.suites.pairs);
+    loadEvalSuites(base, pl);
     let seqLen = 64;
+    let tok: ChatTokenizer | null = null;
     try {
-      const tok = ChatTokenizer.fromDir(modelDir);
-      seqLen = Math.max(...loadSuitePrompts(base, pl.suites.harmful).prompts.map((p) => tok.encodeInstruction(p).length));
+      tok = ChatTokenizer.fromDir(modelDir);
     } catch {
       /* no tokenizer: assume 64 tokens */
     }
+    if (tok) seqLen = Math.max(...harmfulPrompts.map((p) => tok!.encodeInstruction(p).length));
     const m = { config: info.config, modelBytes: info.weightBytes, saeLayerBytes, dSae, seqLen, newTokens: params.maxNewTokens };
     const cap = capBytes ?? pl.memoryCapBytes ?? null;
     return {

@@ -543,6 +543,7 @@ export function adaptCategories(raw: unknown, runId = 'categories', manifest?: R
   } else if (rows.length) {
     for (const row of rows) {
       for (const [condition, rate] of Object.entries((row.refusal ?? {}) as Json)) {
+        if (rate === null) continue; // not measured (an empty specific set), not a rate of 0
         const x = (rate ?? {}) as Json;
         interventions.push({ condition, category: str(row.category), refusalRate: num(x.rate), n: num(x.n) });
       }

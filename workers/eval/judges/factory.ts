@@ -22,6 +22,10 @@ export const JudgeSpecSchema = z.discriminatedUnion('type', [
     model: z.string().optional(),
     rubric: z.string().optional(),
     system: z.string().optional(),
+    /** 'completions' + format: a classifier served raw (vLLM), e.g. HarmBench-cls with its [INST] prompt. */
+    endpoint: z.enum(['chat', 'completions']).optional(),
+    format: z.enum(['harmbench', 'llamaguard3']).optional(),
+    logprobs: z.number().int().min(1).max(20).optional(),
     concurrency: z.number().int().positive().optional(),
     requestsPerSecond: z.number().positive().optional(),
     maxRetries: z.number().int().nonnegative().optional(),
