@@ -62,7 +62,7 @@ export function DashboardCards({ api, featureKey }: { api: WorkbenchApi; feature
     <div className="wb-cards" data-testid="feature-dashboard">
       <Card title="Activation density" testId="feature-density" actions={button}>
         <p>
-          fires on <b data-testid="feature-density-fraction">{fmt(100 * f.density.fraction, 3)}%</b> of {f.density.tokens} tokens (log₁₀ {f.density.log10 === null ? '—' : fmt(f.density.log10, 2)}) · prompt{' '}
+          fires on <b data-testid="feature-density-fraction">{fmt(100 * f.density.fraction, 1)}%</b> of {f.density.tokens} tokens (log₁₀ {f.density.log10 === null ? '—' : fmt(f.density.log10, 2)}) · prompt{' '}
           {f.density.prompt.active}/{f.density.prompt.tokens} · reply {f.density.response.active}/{f.density.response.tokens} · max {fmt(f.maxActivation, 3)} · corpus {corpus.sequences} sequences from {corpus.sources.map((s) => s.name).join(', ')}
         </p>
         <BarChart width={360} height={150} data={f.histogram.counts.map((c, i) => ({ bin: fmt(f.histogram.edges[i] ?? i, 2), count: c }))} barCategoryGap={1}>
