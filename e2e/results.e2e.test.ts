@@ -73,7 +73,7 @@ describe.skipIf(!DEMO_BUILT)('e2e: results, feature dashboards and steering (iss
     await page.getByTestId('results-compare-table').waitFor();
     expect(await page.getByTestId('results-compare-table').locator('tbody tr').count()).toBeGreaterThanOrEqual(4);
     const sweep = page.getByTestId('results-sweep-clamp');
-    await sweep.locator('svg.recharts-surface').waitFor();
+    await sweep.locator('.recharts-wrapper > svg').first().waitFor();
     expect(await sweep.locator('.recharts-line').count()).toBeGreaterThan(0);
     await page.waitForTimeout(300);
     await shot('results-compare');

@@ -10,7 +10,8 @@ import { toCsv, type Column } from '../../export/table';
 
 /** The chart's rendered <svg> as a standalone file (exactly what is on screen), the manifest as <metadata>. */
 export function chartSvg(root: HTMLElement | null, manifest: RunManifest): string {
-  const svg = root?.querySelector('svg.recharts-surface') ?? root?.querySelector('svg');
+  // the chart's own surface, not a legend icon (those are svg.recharts-surface too)
+  const svg = root?.querySelector('.recharts-wrapper > svg') ?? root?.querySelector('svg');
   if (!svg) throw new Error('no chart on screen to export');
   const c = svg.cloneNode(true) as SVGSVGElement;
   const w = Number(svg.getAttribute('width')) || 600;
