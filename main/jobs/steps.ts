@@ -80,6 +80,13 @@ export const BUILTIN_STEPS: StepSpec[] = [
     'One feature L{layer}/{index}: decoder cosine with the refusal direction, top-activating prompts and tokens with per-token activations, histogram, logit lens, LA-IG attribution per suite, Neuronpedia id; cached per feature in the run folder; params {layer, index, perSuite?, attributionPerSuite?, suites?, fresh?, pipeline?, backend?}.',
   ),
   step(
+    'features.dashboard',
+    './builtin/dashboard.ts',
+    'dashboard',
+    'Feature dashboards',
+    'Scans a corpus (the source\'s suites, built-in suites such as alpaca, any suite file; prompt and reply tokens) and stores per feature: top and quantile-group examples with per-token activations, activation density, logit effects through the final norm, decoder-cosine neighbours, co-activation with the refusal set; params {features?, reference?, corpus?, perSource?, responseTokens?, seed?, pipeline?, backend?}.',
+  ),
+  step(
     'sae.preflight',
     './builtin/preflight.ts',
     'preflight',

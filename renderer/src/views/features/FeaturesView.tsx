@@ -12,6 +12,9 @@ import { useSlashFocus } from '../../components/keyboard';
 import { navigate, selectFeature, setFeatureSet, useSelection } from '../../components/nav';
 import { fmt } from '../../export/format';
 import { annotationMatches, checkExplanationsMatch, expectedSources, mergeExplanation, neuronpediaUrl, parseNeuronpediaExport } from './neuronpedia';
+import { DashboardCards } from './DashboardCards';
+import type { WorkbenchApi as ShellApi } from '../../../../common/api';
+import { isShellApi } from '../adapter';
 
 type Ann = Record<string, FeatureAnnotationVM>;
 
@@ -96,6 +99,7 @@ export function FeaturesView({ api: rawApi }: { api: WorkbenchApi }) {
             <FeaturePage
               key={current}
               api={api}
+              shell={isShellApi(rawApi) ? (rawApi as ShellApi) : undefined}
               featureKey={current}
               annotation={ann[current]}
               onSaved={(a) => setAnn((prev) => ({ ...prev, [current]: a }))}
@@ -113,11 +117,14 @@ export function FeaturesView({ api: rawApi }: { api: WorkbenchApi }) {
 
 export function FeaturePage({
   api,
+  shell,
   featureKey,
   annotation,
   onSaved,
 }: {
   api: ReturnType<typeof toViewApi>;
+  /** The shell API, for the dashboard scan (absent in previews over a plain ViewApi). */
+  shell?: ShellApi;
   featureKey: string;
   annotation?: FeatureAnnotationVM;
   onSaved: (a: FeatureAnnotationVM) => void;
@@ -184,6 +191,7 @@ export function FeaturePage({
           <textarea data-testid="feature-notes-input" rows={3} value={notes} onChange={(e) => { setNotes(e.target.value); setSaved(undefined); }} />
         </label>
       </div>
+      {shell && <DashboardCards api={shell} featureKey={featureKey} />}
       <ErrorLine error={save.error ?? q.error} />
       {q.loading && q.slow && <ProgressBar label="Loading feature" />}
       {!q.loading && !d && <EmptyState title="No stored results for this feature" hint="Run discovery with this feature's layer to get its cosine, contexts and logit lens." />}
