@@ -16,28 +16,29 @@ import { selectFeatures } from '../refusal/selection.js';
 import { checkAbort, type EncodedPrompt, type FeatureSet, type Lens, type StepCtx } from '../refusal/types.js';
 import { clampEffect, generateWithRetention, type Edit, type Intervention, type RetentionMode } from './retention.js';
 import { categorySets, type CategorySets, type RankedFeature } from './sets.js';
+import { BOUNDS, layerIndex, magnitude, positiveInt } from '../../common/steps/bounds.js';
 
 export const CategoriesParamsSchema = z.object({
   /** ℓ*: null = the layer sweep picks it (as the main pipeline does). */
-  layer: z.number().int().nullable().default(null),
+  layer: layerIndex().nullable().default(null),
   /** Layer-sweep candidates: layers below this fraction of the depth (Arditi prunes at 0.8). */
   sweepMaxLayerFrac: z.number().min(0).max(1).default(0.8),
-  k: z.number().int().positive().default(10),
-  kStar: z.number().int().positive().default(20),
-  steps: z.number().int().positive().default(10),
+  k: positiveInt(BOUNDS.POOL_K).default(10),
+  kStar: positiveInt(BOUNDS.FEATURES).default(20),
+  steps: positiveInt(BOUNDS.IG_STEPS).default(10),
   alphaRule: z.enum(['trapezoid', 'midpoint', 'left']).default('trapezoid'),
   /** LA-IG metric token: the ablated run's argmax (reference) or its best non-refusal token. */
   jToken: z.enum(['argmax', 'non-refusal']).default('argmax'),
   /** The paper clamps the CATQA sets ×−3 for both models (METHOD #15). */
-  clampValue: z.number().default(-3),
+  clampValue: magnitude().default(-3),
   truncateSpecific: z.boolean().default(true),
   retention: z.enum(['exact', 'prompt-mean', 'prompt-only']).default('exact'),
   /** Keep only harmful prompts the model refuses (first token), as the main pipeline's direction data. */
   filterRefused: z.boolean().default(true),
-  maxPerCategory: z.number().int().positive().nullable().default(null),
-  maxNewTokens: z.number().int().positive().default(24),
-  laBatchSize: z.number().int().positive().default(4),
-  genBatchSize: z.number().int().positive().default(16),
+  maxPerCategory: positiveInt(BOUNDS.PROMPTS).nullable().default(null),
+  maxNewTokens: positiveInt(BOUNDS.NEW_TOKENS).default(24),
+  laBatchSize: positiveInt(BOUNDS.BATCH).default(4),
+  genBatchSize: positiveInt(BOUNDS.BATCH).default(16),
   transfer: z.boolean().default(true),
 });
 export type CategoriesParams = z.infer<typeof CategoriesParamsSchema>;

@@ -19,41 +19,42 @@ import { behaviouralLabels, buildProbeSets } from './data.js';
 import type { ProbeManifest, ProbeRunResult } from './report.js';
 import { runProbes, type ProbeInput } from './run.js';
 import { DEFAULT_L2_GRID } from './train.js';
+import { BOUNDS, layerIndex, positiveInt, seed } from '../../common/steps/bounds.js';
 
 const PositionSchema = z.union([z.enum(['last', 'mean']), z.object({ fromEnd: z.number().int().nonnegative() })]);
 
 export const ProbeParamsSchema = z.object({
-  seed: z.number().int().default(42),
+  seed: seed().default(42),
   /** Per class in train / val (reference 2000 / 400); shrink when a pool is short. */
-  trainPerClass: z.number().int().positive().default(2000),
-  valPerClass: z.number().int().positive().default(400),
+  trainPerClass: positiveInt(BOUNDS.PROMPTS).default(2000),
+  valPerClass: positiveInt(BOUNDS.PROMPTS).default(400),
   /** Per OOD group (reference 500): vanilla harmful and jailbreaking adversarial prompts. */
-  testPerGroup: z.number().int().positive().default(500),
+  testPerGroup: positiveInt(BOUNDS.PROMPTS).default(500),
   /** Also test on adversarial prompts the model refused (y=1, group 2). The paper's test has none. */
   includeRefusedAdversarial: z.boolean().default(false),
   /** Dense-probe layers (null = every layer). */
-  layers: z.array(z.number().int().nonnegative()).nullable().default(null),
+  layers: z.array(layerIndex()).max(BOUNDS.LAYER).nullable().default(null),
   position: PositionSchema.default('last'),
   /** W6: 'default' = attention mask; 'compat' = the reference's unmasked caching. */
   mask: z.enum(['default', 'compat']).default('default'),
-  l2Grid: z.array(z.number().nonnegative()).min(1).default([...DEFAULT_L2_GRID]),
+  l2Grid: z.array(z.number().nonnegative().max(BOUNDS.MAGNITUDE)).max(64).min(1).default([...DEFAULT_L2_GRID]),
   classWeight: z.enum(['balanced']).nullable().default(null),
   standardize: z.boolean().default(true),
-  resamples: z.number().int().positive().default(1000),
+  resamples: positiveInt(BOUNDS.RESAMPLES).default(1000),
   /** Behavioural labelling: greedy tokens per adversarial prompt, batch size, stop rule (W7). */
-  maxNewTokens: z.number().int().positive().default(32),
-  genBatchSize: z.number().int().positive().default(16),
+  maxNewTokens: positiveInt(BOUNDS.NEW_TOKENS).default(32),
+  genBatchSize: positiveInt(BOUNDS.BATCH).default(16),
   stopRule: z.enum(['eos+eot', 'eos']).default('eos+eot'),
-  actBatchSize: z.number().int().positive().default(16),
+  actBatchSize: positiveInt(BOUNDS.BATCH).default(16),
   /** Keep only the first k refusal features (a discovery set is ranked best first; the paper probes 7). */
-  refusalTopK: z.number().int().positive().nullable().default(null),
+  refusalTopK: positiveInt(BOUNDS.FEATURES).nullable().default(null),
   /** Random control draws (each its own probe: random-features, random-features-2, …; seeds randomSeed + k). */
-  randomDraws: z.number().int().positive().default(1),
+  randomDraws: positiveInt(BOUNDS.DRAWS).default(1),
   /** Random features from the whole dictionary ('any', the paper) or from those that fire (non-zero at the
    *  probe position) on ≥ 1% of the training prompts ('active': a control that cannot fail by being silent). */
   randomFrom: z.enum(['any', 'active']).default('any'),
   /** Seed of the random control set (default: seed + 1). */
-  randomSeed: z.number().int().nullable().default(null),
+  randomSeed: seed().nullable().default(null),
 });
 export type ProbeParams = z.infer<typeof ProbeParamsSchema>;
 

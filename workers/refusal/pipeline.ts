@@ -18,50 +18,51 @@ import type { RunDir } from './runs.js';
 import { actDiff, randomControl, selectAp, selectFeatures, selectionSkip } from './selection.js';
 import type { PoolResult } from './pool.js';
 import { checkAbort, defaultClampValue, type EncodedPrompt, type FeatureSet, type FeatureSets, type Lens, type StepCtx } from './types.js';
+import { BOUNDS, layerIndex, magnitude, positiveInt, seed } from '../../common/steps/bounds.js';
 
 export const DiscoveryParamsSchema = z.object({
   /** ℓ*: null = choose by the layer sweep. */
-  layer: z.number().int().nullable().default(null),
+  layer: layerIndex().nullable().default(null),
   /** Layer-sweep candidates (default every layer below 0.8·L, as Arditi prunes). */
   sweepMaxLayerFrac: z.number().min(0).max(1).default(0.8),
   directionFrom: z.enum(['eval', 'train']).default('eval'),
   /** Layer sweep score: judged generations under ablation (reference) or the first-token refusal rate. */
   sweepScore: z.enum(['judge', 'first-token']).default('judge'),
   /** Prompts generated per candidate layer when the sweep is judged. */
-  sweepPrompts: z.number().int().positive().default(32),
+  sweepPrompts: positiveInt(BOUNDS.PROMPTS).default(32),
   /** LA-IG metric token j_b: the ablated run's argmax (reference) or its best non-refusal token. */
   jToken: z.enum(['argmax', 'non-refusal']).default('argmax'),
   /** Directional ablation sites for AS, the layer sweep and the LA-IG patched run. */
   ablationSites: z.enum(['resid_post', 'arditi']).default('resid_post'),
-  k: z.number().int().positive().default(10),
-  kStar: z.number().int().positive().default(20),
-  steps: z.number().int().positive().default(10),
+  k: positiveInt(BOUNDS.POOL_K).default(10),
+  kStar: positiveInt(BOUNDS.FEATURES).default(20),
+  steps: positiveInt(BOUNDS.IG_STEPS).default(10),
   alphaRule: z.enum(['trapezoid', 'midpoint', 'left']).default('trapezoid'),
   errorTerm: z.enum(['ablated', 'compat']).default('ablated'),
   attributionPath: z.enum(['shortcut', 'literal']).default('shortcut'),
   clampPath: z.enum(['sparse', 'literal']).default('sparse'),
-  clampValue: z.number().nullable().default(null),
+  clampValue: magnitude().nullable().default(null),
   clampPositions: z.enum(['all', 'prompt', 'generated']).default('all'),
   apCompatMisaligned: z.boolean().default(false),
   positions: z.enum(['default', 'all']).default('default'),
   filterHarmless: z.boolean().default(true),
   filterHarmful: z.boolean().default(false),
-  maxNewTokens: z.number().int().positive().default(32),
+  maxNewTokens: positiveInt(BOUNDS.NEW_TOKENS).default(32),
   stopRule: z.enum(['eos+eot', 'eos']).default('eos+eot'),
-  laBatchSize: z.number().int().positive().default(4),
-  genBatchSize: z.number().int().positive().default(16),
+  laBatchSize: positiveInt(BOUNDS.BATCH).default(4),
+  genBatchSize: positiveInt(BOUNDS.BATCH).default(16),
   methods: z
     .array(z.enum(['base', 'cossim_ap', 'cossim', 'actdiff', 'ap', 'as', 'random']))
     .default(['base', 'cossim_ap', 'cossim', 'actdiff', 'ap', 'as', 'random']),
   graph: z
     .object({
       enabled: z.boolean().default(true),
-      priorLayers: z.number().int().positive().default(2),
+      priorLayers: positiveInt(BOUNDS.LAYER).default(2),
       stopGradient: z.enum(['features', 'none']).default('features'),
       clampMeasure: z.boolean().default(true),
-      samples: z.number().int().positive().default(16),
+      samples: positiveInt(BOUNDS.PROMPTS).default(16),
       /** Nodes: the global top-N of the pool by mean attribution (the paper's K* = 20), independent of K*. */
-      nodes: z.number().int().positive().default(20),
+      nodes: positiveInt(BOUNDS.FEATURES).default(20),
     })
     .default({ enabled: true, priorLayers: 2, stopGradient: 'features', clampMeasure: true, samples: 16, nodes: 20 }),
   /** Side effect: CE of the base model's own harmless rollouts under each method's (global) condition. */
@@ -69,8 +70,8 @@ export const DiscoveryParamsSchema = z.object({
   /** W8: CE over label tokens (default) or the reference's padded B×T mean. */
   ceNormalise: z.enum(['labels', 'compat']).default('labels'),
   /** Induced refusal on the harmless eval prompts: global CosSim+AP set set to each v (empty: skip). */
-  induceValues: z.array(z.number()).default([]),
-  seed: z.number().int().default(42),
+  induceValues: z.array(magnitude()).max(64).default([]),
+  seed: seed().default(42),
   // issue 16: selection positions, harmful set kind, experiment settings
   ...ExperimentParamsShape,
 });
