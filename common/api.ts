@@ -14,11 +14,13 @@ import { SourceSchema, type ProjectFile } from './schemas/project.js';
 import type { RunManifest } from './schemas/run.js';
 import type { JobInfo } from './schemas/job.js';
 import type { KnownStepName, StepParamsInput } from './steps/index.js';
+import type { BuiltinSuiteEntry } from './suites/builtin.js';
 
 export type { JobInfo, JobProgress, JobStatus } from './schemas/job.js';
 export type { FeatureNote, FeatureId } from './schemas/features.js';
 export type { ProjectFile, Source, ProjectSettings } from './schemas/project.js';
 export type { RunManifest } from './schemas/run.js';
+export type { BuiltinSuiteEntry } from './suites/builtin.js';
 
 // ───────────────────────────── response types ─────────────────────────────
 
@@ -91,6 +93,46 @@ export interface StepInfo {
   description: string;
 }
 
+/** A built-in suite copied into the project (`suites.importBuiltin`): where, and which version. */
+export interface ImportedBuiltinSuite {
+  /** Project-relative path of the copy (a PromptSuite with `builtin` provenance). */
+  path: string;
+  name: string;
+  items: number;
+  /** sha256 of the built-in file the copy was made from. */
+  sha256: string;
+}
+
+/** SAE release registry (issue 15): what a chooser shows of one release. */
+export interface SaeReleaseInfo {
+  id: string;
+  title: string;
+  repoId: string;
+  format: 'gemmascope' | 'llamascope' | 'saelens';
+  model: string;
+  chatModels: string[];
+  neuronpediaModel: string | null;
+  layers: number[];
+  widths: string[];
+  /** width → layer → L0 choices */
+  l0s: Record<string, Record<number, number[]>>;
+  canonical: boolean;
+}
+
+/** Where a release's picked SAEs (and its models) are in the local Hugging Face cache. */
+export interface SaeReleaseLocation {
+  release: SaeReleaseInfo;
+  cacheDir: string;
+  commit: string | null;
+  complete: boolean;
+  /** `huggingface-cli download … --include …` for exactly the missing files, or null. */
+  download: string | null;
+  saes: Array<{ id: string; layer: number; width: string | null; l0: number | null; hook: string; neuronpedia: string | null; path: string | null; problem: string | null }>;
+  /** The release's base and chat models as found in the cache (path null: not downloaded, with the command). */
+  models: Array<{ repoId: string; path: string | null; problem: string | null; download: string }>;
+  notes: string[];
+}
+
 // ───────────────────────────── request schemas ─────────────────────────────
 
 const Empty = z.object({}).strict();
@@ -153,6 +195,20 @@ export const requestSchemas = {
     .strict(),
   'jobs.cancel': z.object({ id: z.string().min(1).max(100) }).strict(),
   'jobs.clearFinished': Empty,
+  /** The built-in prompt suites (assets/suites/index.json): source, licence, citation, role, count, hash. */
+  'suites.builtin': Empty,
+  /** Copy a built-in suite into the project (suites/builtin-<name>.json), recording its hash. */
+  'suites.importBuiltin': z.object({ name: z.string().regex(/^[a-z0-9_]{1,100}$/, 'a built-in suite name') }).strict(),
+  'saes.releases': Empty,
+  'saes.locate': z
+    .object({
+      release: z.string().min(1).max(200),
+      width: z.string().max(20).optional(),
+      layers: z.array(z.number().int().min(0).max(1000)).max(1000).optional(),
+      l0: z.number().positive().max(1e6).optional(),
+      saeId: z.string().max(300).optional(),
+    })
+    .strict(),
 } as const;
 
 type Req<K extends keyof typeof requestSchemas> = z.input<(typeof requestSchemas)[K]>;
@@ -194,6 +250,10 @@ export interface ApiSpec {
   'jobs.start': [JobStartRequest, JobInfo];
   'jobs.cancel': [Req<'jobs.cancel'>, JobInfo];
   'jobs.clearFinished': [Req<'jobs.clearFinished'>, null];
+  'suites.builtin': [Req<'suites.builtin'>, BuiltinSuiteEntry[]];
+  'suites.importBuiltin': [Req<'suites.importBuiltin'>, ImportedBuiltinSuite];
+  'saes.releases': [Req<'saes.releases'>, SaeReleaseInfo[]];
+  'saes.locate': [Req<'saes.locate'>, SaeReleaseLocation];
 }
 
 export type ApiMethod = keyof ApiSpec;
@@ -285,6 +345,8 @@ export interface WorkbenchApi {
   runs: Group<'runs'>;
   files: Group<'files'>;
   jobs: Group<'jobs'>;
+  suites: Group<'suites'>;
+  saes: Group<'saes'>;
   /** Generic entry, same checks as the typed methods. */
   call<K extends ApiMethod>(method: K, req: ApiRequest<K>): Promise<ApiResponse<K>>;
   onEvent(listener: (e: ApiEvent) => void): () => void;

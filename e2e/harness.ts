@@ -12,9 +12,24 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { WorkbenchCore } from '../main/server/core.js';
 import { startServer, type RunningServer } from '../main/server/server.js';
 import { Settings } from '../main/settings/settings.js';
+import { skipWithout } from '../tests/helpers/requires.js';
 
 export const CHROMIUM_PATH: string | undefined =
   process.env.CHROMIUM_PATH ?? ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
+
+/** Some Chromium to drive: Debian's (or CHROMIUM_PATH) or Playwright's own download. */
+function playwrightChromium(): string | undefined {
+  try {
+    const p = chromium.executablePath();
+    return p && existsSync(p) ? p : undefined;
+  } catch {
+    return undefined;
+  }
+}
+export const HAVE_CHROMIUM = (CHROMIUM_PATH !== undefined && existsSync(CHROMIUM_PATH)) || playwrightChromium() !== undefined;
+/** For `describe.skipIf(skipWithoutChromium())`: one line when there is no browser to drive. */
+export const skipWithoutChromium = (): boolean =>
+  skipWithout(HAVE_CHROMIUM, 'Chromium (/usr/bin/chromium, CHROMIUM_PATH or Playwright\'s browser)', 'apt-get install chromium (Debian; .ci/run does) or npx playwright install chromium');
 
 export const CHROMIUM_ARGS = [
   '--headless',
@@ -50,6 +65,14 @@ export async function launchChromium(
 
 
 export const REPO = fileURLToPath(new URL('../', import.meta.url));
+
+/**
+ * The one bound for waiting on state (a job's status, a view's content). Generous on purpose: waits end as soon as
+ * the state is reached, so the bound only decides when to give up, and a busy machine must not be a failure.
+ */
+export const WAIT = { timeout: 240_000 } as const;
+/** Per-test bound for the e2e tests (several waits in a row, on a machine other test runs share). */
+export const E2E_TEST_MS = 1_200_000;
 export const DIST = path.join(REPO, 'renderer', 'dist');
 
 function newestMtime(dir: string): number {
@@ -71,7 +94,7 @@ export function buildRenderer(outDir = DIST): string {
     if (built && built >= sources) return outDir;
   }
   const args = [path.join(REPO, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn', ...(outDir === DIST ? [] : ['--outDir', outDir, '--emptyOutDir'])];
-  const r = spawnSync(process.execPath, args, { cwd: REPO, encoding: 'utf8', timeout: 240_000 });
+  const r = spawnSync(process.execPath, args, { cwd: REPO, encoding: 'utf8', timeout: 900_000 });
   if (r.status !== 0) throw new Error(`renderer build failed:\n${r.stdout}\n${r.stderr}`);
   return outDir;
 }

@@ -7,7 +7,7 @@ import { describe, expect, it, beforeAll, afterAll } from 'vitest';
 import { mkdirSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Page } from 'playwright-core';
-import { openWorkbench, REPO, type Workbench } from './harness.js';
+import { E2E_TEST_MS, openWorkbench, REPO, skipWithoutChromium, WAIT, type Workbench } from './harness.js';
 import type { WorkbenchCore } from '../main/server/core.js';
 import type { RunningServer } from '../main/server/server.js';
 
@@ -20,13 +20,13 @@ let consoleErrors: string[] = [];
 
 const shot = (name: string) => page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
 
-describe('e2e: headless server in Chromium', () => {
+describe.skipIf(skipWithoutChromium())('e2e: headless server in Chromium', () => {
   let wb: Workbench;
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     wb = await openWorkbench({ prefix: 'rw-e2e-', viewport: { width: 1280, height: 800 } });
     ({ core, server, page, consoleErrors } = wb);
-  }, 300_000);
+  }, E2E_TEST_MS);
 
   afterAll(async () => {
     await wb?.close();
@@ -35,48 +35,51 @@ describe('e2e: headless server in Chromium', () => {
   it('opens the demo project, runs a job with progress, cancels it, survives a reload', async () => {
     // 1. Open the printed URL: the demo project is there, the token leaves the address bar.
     await page.goto(server.urlWithToken);
-    await expect.poll(() => page.getByTestId('project-name').textContent(), { timeout: 20_000 }).toBe('demo');
+    await expect.poll(() => page.getByTestId('project-name').textContent(), WAIT).toBe('demo');
     expect(page.url()).not.toContain('token=');
-    await expect.poll(() => page.getByTestId('connection').textContent()).toBe('websocket');
-    await expect.poll(() => page.getByTestId('picker-project-name').textContent()).toBe('demo');
+    await expect.poll(() => page.getByTestId('connection').textContent(), WAIT).toBe('websocket');
+    await expect.poll(() => page.getByTestId('picker-project-name').textContent(), WAIT).toBe('demo');
     await shot('01-demo-project');
 
     // The rail works and empty states say what to do.
     await page.getByTestId('nav-runs').click();
     expect(page.url()).toContain('#/runs');
 
-    // 2. Start a job from the drawer.
+    // 2. Start a job from the drawer: 4000 ticks of 100 ms, far longer than this test needs it to run.
     await page.getByTestId('job-indicator').click();
     await page.getByTestId('step-select').selectOption('demo.count');
-    await page.getByTestId('step-params').fill('{"n": 400, "ms": 100}');
+    await page.getByTestId('step-params').fill('{"n": 4000, "ms": 100}');
     await page.getByTestId('start-job').click();
     const job = page.getByTestId('job').first();
-    await expect.poll(() => job.getAttribute('data-status'), { timeout: 20_000 }).toBe('running');
+    await expect.poll(() => job.getAttribute('data-status'), WAIT).toBe('running');
 
     // 3. Watch progress advance, with an ETA.
     const progress = job.getByTestId('job-progress');
-    await expect.poll(async () => Number(await progress.getAttribute('aria-valuenow')), { timeout: 20_000 }).toBeGreaterThan(0);
+    await expect.poll(async () => Number(await progress.getAttribute('aria-valuenow')), WAIT).toBeGreaterThan(0);
     const first = Number(await progress.getAttribute('aria-valuenow'));
-    await expect.poll(async () => Number(await progress.getAttribute('aria-valuenow')), { timeout: 20_000 }).toBeGreaterThan(first);
-    await expect.poll(() => job.getByTestId('job-eta').textContent()).toMatch(/left/);
-    await expect.poll(() => page.getByTestId('job-indicator').textContent()).toBe('1 job running');
+    await expect.poll(async () => Number(await progress.getAttribute('aria-valuenow')), WAIT).toBeGreaterThan(first);
+    await expect.poll(() => job.getByTestId('job-eta').textContent(), WAIT).toMatch(/left/);
+    await expect.poll(() => page.getByTestId('job-indicator').textContent(), WAIT).toBe('1 job running');
     await shot('02-job-progress');
 
-    // 4. Cancel: done within a second or so.
-    const t0 = Date.now();
+    // 4. Cancel. The verdict is the job's own state, not the clock: it ends cancelled, short of its last tick,
+    // having stopped on its AbortSignal (the queue notes in the log when it had to terminate a worker instead).
+    const jobId = (await job.getAttribute('data-job-id'))!;
     await job.getByTestId('job-cancel').click();
-    await expect.poll(() => job.getAttribute('data-status'), { timeout: 5_000 }).toBe('cancelled');
-    expect(Date.now() - t0).toBeLessThan(2_500);
-    const jobId = await job.getAttribute('data-job-id');
+    const ended = await core.queue.waitFor(jobId, WAIT.timeout);
+    expect(ended.status).toBe('cancelled');
+    expect(ended.progress.fraction ?? 0).toBeLessThan(1);
+    expect(ended.log.join('\n')).not.toMatch(/did not stop within/);
+    await expect.poll(() => job.getAttribute('data-status'), WAIT).toBe('cancelled');
     await shot('03-job-cancelled');
 
     // 5. Reload: same project, the cancelled job is still listed (cookie keeps the session).
     await page.reload();
-    await expect.poll(() => page.getByTestId('project-name').textContent(), { timeout: 20_000 }).toBe('demo');
+    await expect.poll(() => page.getByTestId('project-name').textContent(), WAIT).toBe('demo');
     expect(page.url()).toContain('#/runs');
     await page.getByTestId('job-indicator').click();
     const again = page.locator(`[data-job-id="${jobId}"]`);
-    await expect.poll(() => again.getAttribute('data-status'), { timeout: 10_000 }).toBe('cancelled');
+    await expect.poll(() => again.getAttribute('data-status'), WAIT).toBe('cancelled');
     await shot('04-after-reload');
 
     // The run is stored in the project.
@@ -85,5 +88,5 @@ describe('e2e: headless server in Chromium', () => {
 
     // No CSP violations or script errors along the way.
     expect(consoleErrors.filter((e) => !/favicon/.test(e))).toEqual([]);
-  }, 180_000);
+  }, E2E_TEST_MS);
 });

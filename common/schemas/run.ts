@@ -4,6 +4,7 @@
  * .safetensors/.npy files.
  */
 import { z } from 'zod';
+import { BuiltinProvenanceSchema } from '../suites/schema.js';
 
 export const RUN_KIND = 'refusal-workbench/run' as const;
 export const RUN_SCHEMA_VERSION = 1 as const;
@@ -19,7 +20,16 @@ export const RunManifestSchema = z.object({
   params: z.record(z.string(), z.unknown()).default({}),
   status: z.enum(['succeeded', 'failed', 'cancelled']),
   /** Files the run read, with content hashes where known. */
-  inputs: z.array(z.object({ path: z.string(), sha256: z.string().optional() })).default([]),
+  inputs: z
+    .array(
+      z.object({
+        path: z.string(),
+        sha256: z.string().optional(),
+        /** A built-in suite (or an imported copy of one): its name, version hash and upstream source. */
+        builtin: BuiltinProvenanceSchema.optional(),
+      }),
+    )
+    .default([]),
   /** Result files, relative to the run folder. */
   outputs: z.array(z.string()).default([]),
   versions: z.record(z.string(), z.string()).default({}),

@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { RunIdSchema } from '../schemas/run.js';
 import { BOUNDS, layerIndex, magnitude, positiveInt, seed } from './bounds.js';
+import { ExperimentParamsShape } from './experiments.js';
 import { overridesOf } from './schema-utils.js';
 import { BackendNameSchema, defineStep, RunRefSchema } from './types.js';
 
@@ -65,6 +66,8 @@ export const DiscoveryParamsSchema = z.object({
   /** Induced refusal on the harmless eval prompts: global CosSim+AP set set to each v (empty: skip). */
   induceValues: z.array(magnitude()).max(1000).default([]),
   seed: seed().default(42),
+  // issue 16: selection positions, harmful set kind, experiment settings
+  ...ExperimentParamsShape,
 });
 export type DiscoveryParams = z.infer<typeof DiscoveryParamsSchema>;
 /** What callers pass: every field optional, defaults filled by the schema. */

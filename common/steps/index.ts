@@ -6,6 +6,7 @@
 import type { z } from 'zod';
 import { categoriesStep } from './categories.js';
 import { discoverStep } from './discover.js';
+import { featureDashboardStep } from './features-dashboard.js';
 import { featureDetailStep } from './features-detail.js';
 import { modelInspectStep } from './model-inspect.js';
 import { playgroundStep } from './playground.js';
@@ -21,6 +22,7 @@ export const STEPS = {
   'refusal.probe': probeStep,
   'refusal.playground': playgroundStep,
   'features.detail': featureDetailStep,
+  'features.dashboard': featureDashboardStep,
   'sae.preflight': saePreflightStep,
 } as const;
 

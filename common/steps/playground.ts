@@ -1,6 +1,7 @@
 /** `refusal.playground`: one prompt, three greedy generations (base, features clamped, direction ablated). */
 import { z } from 'zod';
 import { BOUNDS, magnitude, nonNegativeInt, positiveInt } from './bounds.js';
+import { JudgeSpecSchema } from './judge.js';
 import { BackendNameSchema, defineStep } from './types.js';
 
 const FeatureIdText = z.string().regex(/^L\d+\/\d+$/, 'feature id must look like L{layer}/{index}');
@@ -13,6 +14,25 @@ export const FeatureRefInputSchema = z.union([
 
 export const AblationSitesSchema = z.enum(['resid_post', 'arditi']);
 
+const PositionsSchema = z.enum(['all', 'prompt', 'generation', 'generated']).default('all');
+
+/** One steered column: clamp (multiply / set), additive α·W_dec[i], activation addition of the direction, ablation. */
+export const InterventionSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('clamp'), mode: z.enum(['multiply', 'value', 'set']).default('multiply'), amount: magnitude().default(-3), positions: PositionsSchema }),
+  z.object({ kind: z.literal('add'), alpha: magnitude(), positions: PositionsSchema }),
+  z.object({ kind: z.literal('actadd'), coefficient: magnitude(), layer: nonNegativeInt(BOUNDS.LAYER).optional() }),
+  z.object({ kind: z.literal('ablate') }),
+]);
+export type InterventionParam = z.input<typeof InterventionSchema>;
+
+/** Seeded sampling (temperature > 0); greedy when absent. */
+export const SamplingSchema = z.object({
+  temperature: z.number().min(0).max(10),
+  topK: positiveInt(1_000_000).optional(),
+  topP: z.number().gt(0).max(1).optional(),
+  seed: z.number().int().default(0),
+});
+
 export const PlaygroundParamsSchema = z
   .object({
     prompt: z.string().max(100_000).refine((s) => s.trim().length > 0, 'the playground needs a prompt'),
@@ -24,6 +44,13 @@ export const PlaygroundParamsSchema = z
     /** Where the clamp applies; 'generation' is the view's word for 'generated'. */
     positions: z.enum(['all', 'prompt', 'generation', 'generated']).default('all'),
     maxNewTokens: positiveInt(1024).default(64),
+    /** Columns after the base one; default: clamp (mode, amount, positions), ablate. */
+    interventions: z.array(InterventionSchema).max(8).optional(),
+    sampling: SamplingSchema.optional(),
+    /** Completions per column when sampling. */
+    n: positiveInt(16).optional(),
+    /** The judge giving every completion its verdict (default: the paper's substring judge). */
+    judge: JudgeSpecSchema.optional(),
     /** Model/SAEs/direction from this pipeline file instead of the newest discovery run / the demo. */
     pipeline: z.string().min(1).max(4096).optional(),
     demo: z.boolean().optional(),
@@ -35,7 +62,7 @@ export const PlaygroundParamsSchema = z
 export type PlaygroundParams = z.input<typeof PlaygroundParamsSchema>;
 
 export const PlaygroundColumnSchema = z.looseObject({
-  kind: z.enum(['base', 'clamped', 'ablated']),
+  kind: z.enum(['base', 'clamped', 'steered', 'actadd', 'ablated']),
   text: z.string(),
   tokens: z.array(z.string()),
   tokenIds: z.array(z.number()),

@@ -4,3 +4,4 @@ export * from './csv.js';
 export * from './json.js';
 export * from './import.js';
 export * from './ops.js';
+export * from './builtin.js';

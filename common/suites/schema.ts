@@ -26,6 +26,22 @@ export const PromptItemSchema = z.object({
 });
 export type PromptItem = z.infer<typeof PromptItemSchema>;
 
+/**
+ * Which built-in suite (assets/suites/index.json) a suite or a run input is, and exactly which version: the
+ * sha256 of the shipped file and where it came from. Imported copies and run manifests carry it.
+ */
+export const BuiltinProvenanceSchema = z.object({
+  /** The name a pipeline uses after `builtin:` (e.g. `advbench`, `harmful_test`). */
+  name: z.string().min(1),
+  /** sha256 of the shipped file (assets/suites/<file>); the version of the suite. */
+  sha256: z.string().regex(/^[0-9a-f]{64}$/, 'sha256: 64 lowercase hex digits'),
+  /** Upstream repository, commit and path the file was taken from. */
+  source: z.object({ repository: z.string().min(1), commit: z.string().optional(), file: z.string().min(1) }),
+  /** Set on a project copy that was edited after it was imported: derived from that version, not equal to it. */
+  modified: z.literal(true).optional(),
+});
+export type BuiltinProvenance = z.infer<typeof BuiltinProvenanceSchema>;
+
 export const PromptSuiteSchema = z
   .object({
     kind: z.literal('prompt-suite'),
@@ -33,6 +49,8 @@ export const PromptSuiteSchema = z
     name: z.string().min(1),
     /** Where it came from (file name and detected format), informational. */
     source: z.object({ file: z.string(), format: z.string() }).optional(),
+    /** Set when the suite is (a copy of) a built-in suite: which one, and the hash of the version copied. */
+    builtin: BuiltinProvenanceSchema.optional(),
     items: z.array(PromptItemSchema),
   })
   .superRefine((suite, ctx) => {

@@ -45,6 +45,9 @@ function makeCtx(signal: AbortSignal, quiet: boolean): StepCtx {
 
 export function summary(o: RunOutcome): Record<string, unknown> {
   return {
+    layer: o.results.layer,
+    k_star: o.results.kStar,
+    clamp_value: o.results.clampValue,
     refusal_rate: o.results.refusal_rate,
     harmless_refusal_rate: o.results.harmless_refusal_rate,
     graph: o.results.graph
@@ -52,6 +55,10 @@ export function summary(o: RunOutcome): Record<string, unknown> {
       : { nodes: 0, edges: 0, upward_edges: 0 },
     ...(o.results.ce ? { ce: o.results.ce } : {}),
     ...(o.results.mechanism ? { mechanism: o.results.mechanism } : {}),
+    ...(o.experiments
+      ? { experiments: { rows: o.experiments.rows, mcnemar: o.experiments.mcnemar, agreement: o.experiments.agreement, suffix: o.experiments.suffix, warnings: o.experiments.warnings, generation: o.experiments.generation } }
+      : {}),
+    ...(o.results.warnings.length ? { warnings: o.results.warnings } : {}),
     seconds: Number(o.seconds.toFixed(2)),
     memory: { planned_peak_bytes: o.memory.plannedPeakBytes, cap_bytes: Number.isFinite(o.memory.capBytes) ? o.memory.capBytes : null, resident_sae_layers_peak: o.memory.peakResidentSaeLayers },
   };
@@ -96,7 +103,14 @@ export async function runDiscoverCommand(argv: string[]): Promise<number> {
     project = values.project;
   }
   if (values.plan) {
-    const plan = planPipelineFile(pipeline, typeof memoryCapBytes === 'number' ? memoryCapBytes : undefined);
+    let plan;
+    try {
+      plan = planPipelineFile(pipeline, typeof memoryCapBytes === 'number' ? memoryCapBytes : undefined);
+    } catch (e) {
+      // a suite (or pipeline) error fails the plan with the message the run would give
+      process.stderr.write(`error: ${(e as Error).message}\n`);
+      return 1;
+    }
     process.stdout.write(values.json ? `${JSON.stringify(plan)}\n` : `${formatPlan(plan)}\n`);
     return 0;
   }
@@ -121,6 +135,9 @@ export async function runDiscoverCommand(argv: string[]): Promise<number> {
       process.stdout.write(`refusal rate (harmful):  ${JSON.stringify(out.results.refusal_rate)}\n`);
       process.stdout.write(`refusal rate (harmless): ${JSON.stringify(out.results.harmless_refusal_rate)}\n`);
       process.stdout.write(`graph: ${JSON.stringify(s.graph)}; ${out.seconds.toFixed(1)} s\n`);
+      if (out.experiments)
+        process.stdout.write(`experiments: ${out.experiments.rows.length} rows, ${out.experiments.mcnemar.length} McNemar tests → ${path.join(out.runDir, 'experiments.csv')}\n`);
+      for (const w of [...out.results.warnings, ...(out.experiments?.warnings ?? [])]) process.stdout.write(`warning: ${w}\n`);
     }
     return 0;
   } catch (e) {

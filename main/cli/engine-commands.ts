@@ -8,6 +8,7 @@ import { FileFormatError } from '../../workers/engine/errors.js';
 import { writeNpy } from '../../workers/engine/io/npy.js';
 import { hookNames, inspectModel, loadModel, type TokenBatch } from '../../workers/model/index.js';
 import { intFlag, parseFlags, requireFlag, UsageError } from './args.js';
+import { FILE_LIMITS, readUserJson } from '../../workers/engine/io/user-file.js';
 
 const IdsFileSchema = z.object({
   input_ids: z.array(z.array(z.number().int().nonnegative())).min(1),
@@ -16,12 +17,7 @@ const IdsFileSchema = z.object({
 });
 
 function readIdsFile(file: string): TokenBatch {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(fs.readFileSync(file, 'utf8'));
-  } catch (e) {
-    throw new FileFormatError(file, `cannot read JSON (${(e as Error).message})`);
-  }
+  const raw = readUserJson(file, { maxBytes: FILE_LIMITS.suite, what: 'token-ids file' });
   const p = IdsFileSchema.safeParse(raw);
   if (!p.success) {
     const i = p.error.issues[0]!;

@@ -8,9 +8,15 @@ import { initBackend, type BackendInfo } from '../../workers/engine/backend.js';
 import { FileFormatError } from '../../workers/engine/errors.js';
 import { readNpy, writeNpy } from '../../workers/engine/io/npy.js';
 import { detectLayout, estimateSaeBytes, loadSae, openSae, scanGemmaScopeTree, type LoadSaeOptions } from '../../workers/sae/load.js';
+import { resolveHfPath } from '../../workers/engine/io/hf-cache.js';
+import { openRegistrySae } from '../../workers/sae/open-release.js';
+import { locateRelease, releaseSummary, saeRegistry } from '../../workers/sae/releases.js';
+import { SaeSet } from '../../workers/sae/set.js';
 import { parseFlags, requireFlag, UsageError } from './args.js';
 
 const USAGE = [
+  'sae releases [--json]   (the SAE release registry)',
+  'sae info   --release ID [--layer L] [--width W] [--l0 K | --sae-id ID] [--cache-dir DIR] [--json]   (finds it in the HF cache, or prints the download command)',
   'sae info   --sae PATH [--layer L] [--width W] [--target-l0 N] [--norm-scaling-factor X] [--llamascope-threshold corrected|legacy] [--json]',
   'sae encode --sae PATH --input ACTS.npy --out FEATS.npy [--layer L] [--norm-scaling-factor X] [--llamascope-threshold corrected|legacy] [--batch N]',
   'sae top    --model DIR --sae PATH --layer L (--prompt "text" [--chat] | --ids 2,17,33) [--k 5] [--json]',
@@ -25,6 +31,10 @@ const SAE_FLAGS = {
   'llamascope-threshold': { type: 'string' },
   backend: { type: 'string' },
   json: { type: 'boolean' },
+  release: { type: 'string' },
+  'sae-id': { type: 'string' },
+  l0: { type: 'string' },
+  'cache-dir': { type: 'string' },
 } as const;
 
 function num(v: string | undefined, name: string, check: (n: number) => boolean = Number.isFinite): number | undefined {
@@ -68,11 +78,68 @@ function layerOptions(p: string, o: LoadSaeOptions, layer: number | undefined): 
   return { ...o, layer };
 }
 
+function releases(argv: string[]): number {
+  const { values } = parseFlags(argv, { json: { type: 'boolean' } });
+  const reg = saeRegistry();
+  if (values.json) {
+    process.stdout.write(`${JSON.stringify(reg.releases.map(releaseSummary), null, 2)}\n`);
+    return 0;
+  }
+  for (const r of reg.releases.map(releaseSummary)) {
+    process.stdout.write(`${r.id.padEnd(34)} ${r.title} — ${r.repoId}; layers ${r.layers[0]}–${r.layers[r.layers.length - 1]}; widths ${r.widths.join(', ') || '-'}\n`);
+  }
+  for (const n of reg.notLoadable) process.stdout.write(`${n.id.padEnd(34)} (not loadable: ${n.reason})\n`);
+  return 0;
+}
+
+/** `sae info --release`: the registry lookup in the HF cache (or the exact download command). */
+function releaseInfo(values: Record<string, string | boolean | undefined>): number {
+  const layer = num(values.layer as string | undefined, 'layer', (n) => Number.isInteger(n) && n >= 0);
+  const located = locateRelease(
+    {
+      release: values.release as string,
+      layers: layer === undefined ? undefined : [layer],
+      width: values.width as string | undefined,
+      l0: num(values.l0 as string | undefined, 'l0', (n) => n > 0),
+      targetL0: num(values['target-l0'] as string | undefined, 'target-l0', (n) => n > 0),
+      saeId: values['sae-id'] as string | undefined,
+    },
+    { cacheDir: values['cache-dir'] as string | undefined },
+  );
+  const rows = located.saes.map((s) => {
+    if (!s.path) return { ...s.entry, path: null, problem: s.problem, bytes: null, dIn: null, dSaeLoaded: null };
+    const src = openRegistrySae(located, s.entry);
+    try {
+      return { ...s.entry, path: s.path, problem: null, bytes: src.estimateBytes(), dIn: src.meta.dIn, dSaeLoaded: src.meta.dSae, notes: src.meta.notes };
+    } finally {
+      src.close();
+    }
+  });
+  if (values.json) {
+    const { release, ...rest } = located;
+    process.stdout.write(`${JSON.stringify({ ...rest, release: releaseSummary(release), saes: rows }, null, 2)}\n`);
+    return located.complete ? 0 : 3;
+  }
+  const r = located.release;
+  process.stdout.write(`${r.id}: ${r.title} (${r.repoId}) in ${located.cacheDir}${located.commit ? ` @ ${located.commit.slice(0, 12)}` : ''}\n`);
+  for (const row of rows) {
+    process.stdout.write(
+      `  layer ${String(row.layer).padEnd(3)} ${row.id.padEnd(36)} ${row.path ? `${row.dIn} × ${row.dSaeLoaded}  ${gib(row.bytes!)}  ${row.path}` : `MISSING: ${row.problem}`}\n` +
+        `            hook ${row.hook}  neuronpedia ${row.neuronpedia ?? '-'}${row.normScalingFactor ? `  norm scaling factor ${row.normScalingFactor}` : ''}\n`,
+    );
+  }
+  for (const n of located.notes) process.stdout.write(`  note ${n}\n`);
+  if (located.download) process.stdout.write(`download the missing files with:\n  ${located.download}\n`);
+  return located.complete ? 0 : 3;
+}
+
 async function info(argv: string[]): Promise<number> {
   const { values } = parseFlags(argv, SAE_FLAGS);
-  const p = requireFlag(values.sae, 'sae');
+  if (values.release) return releaseInfo(values);
+  const p = resolveHfPath(requireFlag(values.sae, 'sae')).path;
   const o = saeOptions(values);
-  const layout = detectLayout(p);
+  const layout = detectLayoutOrNull(p);
+  if (layout === null) return setInfo(p, o, Boolean(values.json));
   if (layout === 'gemmascope-tree' && o.layer === undefined) {
     const picks = scanGemmaScopeTree(p, o);
     const total = estimateSaeBytes(p, o);
@@ -110,6 +177,35 @@ async function info(argv: string[]): Promise<number> {
     return 0;
   } finally {
     src.close();
+  }
+}
+
+function detectLayoutOrNull(p: string): ReturnType<typeof detectLayout> | null {
+  try {
+    return detectLayout(p);
+  } catch (e) {
+    if (e instanceof FileFormatError && fs.existsSync(p) && fs.statSync(p).isDirectory()) return null;
+    throw e;
+  }
+}
+
+/** A folder of per-layer SAE folders (a Llama Scope repo snapshot): one line per layer. */
+function setInfo(p: string, o: LoadSaeOptions, json: boolean): number {
+  const set = SaeSet.open(p, o);
+  try {
+    const rows = set.layers.map((l) => {
+      const m = set.meta(l);
+      return { layer: l, id: m.id, format: m.format, hookPoint: m.hookPoint, dIn: m.dIn, dSae: m.dSae, neuronpediaId: m.neuronpediaId, bytes: set.source(l).estimateBytes(), source: m.source };
+    });
+    if (json) {
+      process.stdout.write(`${JSON.stringify({ layout: 'folder of SAEs', path: p, layers: rows }, null, 2)}\n`);
+      return 0;
+    }
+    process.stdout.write(`${p}: ${rows.length} SAEs\n`);
+    for (const r of rows) process.stdout.write(`  layer ${String(r.layer).padEnd(3)} ${r.id}  ${r.format}  ${r.dIn} × ${r.dSae}  ${gib(r.bytes)}  ${r.hookPoint}  neuronpedia ${r.neuronpediaId ?? '-'}\n`);
+    return 0;
+  } finally {
+    set.close();
   }
 }
 
@@ -219,9 +315,10 @@ export async function runSaeCommand(argv: string[]): Promise<number> {
     return sub ? 0 : 2;
   }
   if (sub === 'info') return info(rest);
+  if (sub === 'releases') return releases(rest);
   if (sub === 'encode') return encode(rest);
   if (sub === 'top') return top(rest);
-  throw new UsageError(`unknown sae subcommand "${sub}" (info, encode, top)\n  ${USAGE}`);
+  throw new UsageError(`unknown sae subcommand "${sub}" (releases, info, encode, top)\n  ${USAGE}`);
 }
 
 // Allow `tsx main/cli/sae.ts ...` directly.

@@ -40,6 +40,7 @@ const IMPLEMENTATIONS: Record<StepName, [module: string, exportName: string]> = 
   'refusal.probe': ['./builtin/probes.ts', 'probes'],
   'refusal.playground': ['./builtin/playground.ts', 'playground'],
   'features.detail': ['./builtin/features.ts', 'detail'],
+  'features.dashboard': ['./builtin/dashboard.ts', 'dashboard'],
   'sae.preflight': ['./builtin/preflight.ts', 'preflight'],
 };
 

@@ -22,6 +22,8 @@ import { RunManifestSchema, RunIdSchema, type RunManifest } from '../../common/s
 import type { FileEntry, ProjectInfo, ProjectWarning, RunSummary } from '../../common/api.js';
 import { atomicWriteJson, atomicWriteFile, backupPath, cleanStaleTemps } from './atomic.js';
 import { CorruptFileError, NotAProjectError } from './errors.js';
+import { decodeUserText } from '../../workers/engine/io/user-file.js';
+import { FileFormatError } from '../../workers/engine/errors.js';
 import { featuresKind, migrateFile, projectKind } from './migrations.js';
 import { resolveInsideProject, toProjectRelative } from './paths.js';
 
@@ -32,8 +34,20 @@ export const EXPORTS_DIR = 'exports';
 
 type Kind<T> = Parameters<typeof migrateFile<T>>[2];
 
+const PROJECT_FILE_LIMIT = 64 * 1024 * 1024;
+
 async function readJson(file: string): Promise<unknown> {
-  const text = await fsp.readFile(file, 'utf8');
+  // A project file replaced by a FIFO, a device or a huge file is corrupt, not something to read forever.
+  const st = await fsp.stat(file); // ENOENT propagates: callers treat a missing file as absent
+  if (!st.isFile()) throw new CorruptFileError(file, 'not a regular file');
+  if (st.size > PROJECT_FILE_LIMIT) throw new CorruptFileError(file, `${st.size} bytes, above the ${PROJECT_FILE_LIMIT / 1024 / 1024} MiB limit for project files`);
+  let text: string;
+  try {
+    text = decodeUserText(await fsp.readFile(file), file, 'project file');
+  } catch (e) {
+    throw new CorruptFileError(file, e instanceof FileFormatError ? e.problem : (e as Error).message);
+  }
+  if (text.length > PROJECT_FILE_LIMIT) throw new CorruptFileError(file, `above the ${PROJECT_FILE_LIMIT / 1024 / 1024} MiB limit for project files`);
   try {
     return JSON.parse(text);
   } catch (e) {

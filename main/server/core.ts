@@ -26,6 +26,9 @@ import { Project, isProjectDir, readProjectName } from '../projects/store.js';
 import { NoProjectOpenError } from '../projects/errors.js';
 import { ensureDemoProject, DEMO_ASSETS_DIR } from '../projects/demo.js';
 import { Settings } from '../settings/settings.js';
+import { builtinIndex, resolveBuiltinSuite } from '../../workers/suites/builtin.js';
+import { locateReleaseForApi } from '../../workers/sae/locate-api.js';
+import { releaseSummary, saeRegistry } from '../../workers/sae/releases.js';
 
 type Parsed<K extends ApiMethod> = z.output<(typeof requestSchemas)[K]>;
 type Handlers = { [K in ApiMethod]: (req: Parsed<K>) => Promise<ApiResponse<K>> };
@@ -42,6 +45,8 @@ export interface WorkbenchCoreOptions {
   notifyAfterMs?: number;
   /** HTML → PDF bytes; only the desktop shell has one (Electron printToPDF). */
   printToPdf?: (html: string) => Promise<Uint8Array>;
+  /** Environment for the Hugging Face cache lookup (HF_HOME, HF_HUB_CACHE); default process.env. */
+  env?: NodeJS.ProcessEnv;
 }
 
 let version = '0.0.0';
@@ -228,6 +233,17 @@ export class WorkbenchCore extends EventEmitter<{ event: [ApiEvent] }> {
         this.queue.clearFinished();
         return null;
       },
+      'suites.builtin': async () => builtinIndex().suites,
+      'suites.importBuiltin': async ({ name }) => {
+        const project = this.requireProject();
+        const b = resolveBuiltinSuite(name); // checks the file against its indexed hash
+        const rel = await project.writeText(`suites/builtin-${b.entry.name}.json`, JSON.stringify(b.suite, null, 2) + '\n');
+        const info = await project.addSource({ type: 'suite', path: rel, label: `${b.entry.title} (built-in)` });
+        this.emit('event', { type: 'project', project: info });
+        return { path: rel, name: b.entry.name, items: b.suite.items.length, sha256: b.entry.sha256 };
+      },
+      'saes.releases': async () => saeRegistry().releases.map(releaseSummary),
+      'saes.locate': async (q) => locateReleaseForApi(q, this.opts.env),
     };
   }
 }

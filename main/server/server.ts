@@ -3,9 +3,12 @@
  * browsers, remote GPU boxes and the end-to-end tests.
  *
  * - Binds 127.0.0.1 by default; `host` exposes it deliberately (e.g. 0.0.0.0 behind an SSH tunnel or VPN).
- * - A random token is required on every request: `?token=` (the printed URL carries it; a successful
- *   page load sets an HttpOnly SameSite=Strict cookie so assets and reloads work), or
- *   `Authorization: Bearer <token>`. Compared in constant time.
+ * - A random token is required on every request, from `Authorization: Bearer <token>` or the HttpOnly
+ *   SameSite=Strict cookie. The printed URL carries `?token=`: that only opens the page — it is exchanged
+ *   for the cookie and the browser is redirected to the same URL without it, so the token does not stay in
+ *   the address bar, history or logs. The API (HTTP and WebSocket) never reads a query token. Compared in
+ *   constant time.
+ * - Malformed input (cookies, percent-encoding, NUL bytes, bad JSON, odd request targets) is a 4xx.
  * - On loopback, the Host header must name the loopback address (DNS-rebinding defence); WebSocket
  *   upgrades must come from our own origin.
  * - API: WebSocket at /api/ws (`{id, method, req}` → `{id, ok, result|error}`, events `{event}`), and
@@ -77,13 +80,39 @@ function safeEqual(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
+/** A request the client got wrong: answered with `status`, never a 500. */
+class BadRequest extends Error {
+  constructor(readonly status: number, message: string) {
+    super(message);
+  }
+}
+
 function parseCookies(header: string | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   for (const part of (header ?? '').split(';')) {
     const i = part.indexOf('=');
-    if (i > 0) out[part.slice(0, i).trim()] = decodeURIComponent(part.slice(i + 1).trim());
+    if (i <= 0) continue;
+    let v: string;
+    try {
+      v = decodeURIComponent(part.slice(i + 1).trim());
+    } catch {
+      throw new BadRequest(400, 'malformed cookie');
+    }
+    out[part.slice(0, i).trim()] = v;
   }
   return out;
+}
+
+/** The request target as a URL; only origin-form paths ("/…") are served. */
+function requestUrl(raw: string | undefined): URL {
+  const target = raw ?? '/';
+  if (!target.startsWith('/')) throw new BadRequest(400, 'bad request target');
+  try {
+    // Prefixing keeps "//x/y" a path rather than a host.
+    return new URL(`http://localhost${target}`);
+  } catch {
+    throw new BadRequest(400, 'bad request target');
+  }
 }
 
 function securityHeaders(res: http.ServerResponse): void {
@@ -103,14 +132,12 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const core = opts.core;
   let port = 0;
 
-  /** Which token the request presents, and whether it came in the query (so we set the cookie). */
-  function presented(req: http.IncomingMessage, url: URL): { token: string | null; fromQuery: boolean; fromCookie: boolean } {
-    const q = url.searchParams.get('token');
-    if (q) return { token: q, fromQuery: true, fromCookie: false };
+  /** Which token the request presents: the header or the cookie (a query token only opens pages, below). */
+  function presented(req: http.IncomingMessage): { token: string | null; fromCookie: boolean } {
     const auth = req.headers.authorization;
-    if (auth?.startsWith('Bearer ')) return { token: auth.slice(7).trim(), fromQuery: false, fromCookie: false };
+    if (auth?.startsWith('Bearer ')) return { token: auth.slice(7).trim(), fromCookie: false };
     const c = parseCookies(req.headers.cookie)[TOKEN_COOKIE];
-    return { token: c ?? null, fromQuery: false, fromCookie: c !== undefined };
+    return { token: c ?? null, fromCookie: c !== undefined };
   }
 
   /** A browser request from another origin (another port on 127.0.0.1 is same-site, so SameSite alone is not enough). */
@@ -145,9 +172,15 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     } catch {
       return refuse(res, 400, 'bad path');
     }
+    if (rel.includes('\0')) return refuse(res, 400, 'bad path');
     let file = path.resolve(staticDir, '.' + path.posix.normalize('/' + rel));
     if (file !== staticDir && !file.startsWith(staticDir + path.sep)) return refuse(res, 403, 'forbidden');
-    let st = fs.statSync(file, { throwIfNoEntry: false });
+    let st: fs.Stats | undefined;
+    try {
+      st = fs.statSync(file, { throwIfNoEntry: false });
+    } catch {
+      st = undefined; // ENAMETOOLONG, ENOTDIR, EACCES …: not something we serve
+    }
     if (!st || st.isDirectory()) {
       // SPA fallback for routes; real missing assets (with an extension) are 404.
       if (path.extname(rel) && rel !== '/') return refuse(res, 404, 'not found');
@@ -172,16 +205,23 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       ...(isHtml ? { 'Content-Security-Policy': RENDERER_CSP } : {}),
     });
     if (req.method === 'HEAD') return void res.end();
-    fs.createReadStream(file).pipe(res);
+    fs.createReadStream(file)
+      .on('error', () => res.destroy())
+      .pipe(res);
   }
 
   async function readBody(req: http.IncomingMessage): Promise<string> {
     const chunks: Buffer[] = [];
     let n = 0;
-    for await (const c of req) {
-      n += (c as Buffer).length;
-      if (n > maxBody) throw Object.assign(new Error('request body too large'), { status: 413 });
-      chunks.push(c as Buffer);
+    try {
+      for await (const c of req) {
+        n += (c as Buffer).length;
+        if (n > maxBody) throw new BadRequest(413, 'request body too large');
+        chunks.push(c as Buffer);
+      }
+    } catch (e) {
+      if (e instanceof BadRequest) throw e;
+      throw new BadRequest(400, 'request body could not be read');
     }
     return Buffer.concat(chunks).toString('utf8');
   }
@@ -189,13 +229,26 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const server = http.createServer(async (req, res) => {
     try {
       if (!hostAllowed(req)) return refuse(res, 421, 'unexpected Host header');
-      const url = new URL(req.url ?? '/', 'http://localhost');
-      const p = presented(req, url);
-      if (!p.token) return refuse(res, 401, 'token required: open the URL printed by the server (it carries ?token=...)');
-      if (!safeEqual(p.token, token)) return refuse(res, 403, 'wrong token');
-      if (p.fromQuery) {
-        res.setHeader('Set-Cookie', `${TOKEN_COOKIE}=${encodeURIComponent(token)}; HttpOnly; SameSite=Strict; Path=/`);
+      const url = requestUrl(req.url);
+      const isApi = url.pathname.startsWith('/api/');
+      // The printed URL's ?token= opens a page: exchanged for the cookie, then a redirect drops it.
+      const q = url.searchParams.get('token');
+      if (q !== null && !isApi && (req.method === 'GET' || req.method === 'HEAD')) {
+        if (!safeEqual(q, token)) return refuse(res, 403, 'wrong token');
+        url.searchParams.delete('token');
+        securityHeaders(res);
+        res.writeHead(303, {
+          'Set-Cookie': `${TOKEN_COOKIE}=${encodeURIComponent(token)}; HttpOnly; SameSite=Strict; Path=/`,
+          Location: url.pathname + url.search + url.hash,
+          'Cache-Control': 'no-store',
+        });
+        return void res.end();
       }
+      const p = presented(req);
+      if (!p.token) {
+        return refuse(res, 401, isApi ? 'API calls need Authorization: Bearer <token> (a query token is not accepted)' : 'token required: open the URL printed by the server (it carries ?token=...)');
+      }
+      if (!safeEqual(p.token, token)) return refuse(res, 403, 'wrong token');
       if (url.pathname.startsWith('/api/call/')) {
         if (req.method !== 'POST') return refuse(res, 405, 'use POST');
         // The cookie is for page loads and the same-origin WebSocket; HTTP calls must carry the token
@@ -212,7 +265,13 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
             return refuse(res, 400, 'body must be JSON');
           }
         }
-        const result = await core.dispatch(method, body);
+        let decoded: string;
+        try {
+          decoded = decodeURIComponent(method);
+        } catch {
+          return refuse(res, 400, 'bad method name');
+        }
+        const result = await core.dispatch(decoded, body);
         securityHeaders(res);
         // a request the contract refuses (a bad field, named in the message) is the client's error
         const status = !result.ok && result.error.code === 'INVALID_REQUEST' ? 400 : 200;
@@ -224,7 +283,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       if (req.method !== 'GET' && req.method !== 'HEAD') return refuse(res, 405, 'method not allowed');
       serveStatic(req, res, url);
     } catch (e) {
-      const status = (e as { status?: number }).status ?? 500;
+      const status = e instanceof BadRequest ? e.status : 500;
       if (!res.headersSent) refuse(res, status, status === 500 ? 'internal error' : (e as Error).message);
       else res.destroy();
     }
@@ -239,9 +298,15 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       socket.destroy();
     };
     if (!hostAllowed(req)) return deny(421, 'Misdirected Request');
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    let url: URL;
+    let p: { token: string | null };
+    try {
+      url = requestUrl(req.url);
+      p = presented(req);
+    } catch {
+      return deny(400, 'Bad Request');
+    }
     if (url.pathname !== '/api/ws') return deny(404, 'Not Found');
-    const p = presented(req, url);
     if (!p.token) return deny(401, 'Unauthorized');
     if (!safeEqual(p.token, token)) return deny(403, 'Forbidden');
     if (foreignOrigin(req)) return deny(403, 'Forbidden');
@@ -260,11 +325,20 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         try {
           msg = JSON.parse(String(data));
         } catch {
-          ws.send(JSON.stringify({ id: null, ok: false, error: { name: 'BadMessage', message: 'message must be JSON' } }));
+          msg = null as never;
+        }
+        // `null`, `3` or `[]` parse as JSON but are not messages (and `null.method` would reject unhandled).
+        if (!msg || typeof msg !== 'object' || Array.isArray(msg)) {
+          if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ id: null, ok: false, error: { name: 'BadMessage', message: 'message must be a JSON object {id, method, req}' } }));
           return;
         }
-        const result = await core.dispatch(msg.method, msg.req);
-        if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ id: msg.id ?? null, ...result }));
+        const id = typeof msg.id === 'number' || typeof msg.id === 'string' ? msg.id : null;
+        try {
+          const result = await core.dispatch(msg.method, msg.req);
+          if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ id, ...result }));
+        } catch {
+          if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ id, ok: false, error: { name: 'InternalError', message: 'internal error' } }));
+        }
       });
     });
   });

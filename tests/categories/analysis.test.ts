@@ -42,7 +42,7 @@ describe('categories analysis end to end on a toy model', () => {
     for (const row of r.rows) {
       expect(row.n).toBe(3);
       expect(row.kStar).toHaveLength(6);
-      for (const k of ['base', 'specific', 'common', 'union'] as const) expect(row.refusal[k].n).toBe(3);
+      for (const k of ['base', 'specific', 'common', 'union'] as const) expect(row.refusal[k]!.n).toBe(3);
     }
     // Both categories draw K* from the same 16-feature pool, so they share features.
     expect(r.sets.common.length).toBeGreaterThan(0);
@@ -56,4 +56,21 @@ describe('categories analysis end to end on a toy model', () => {
   it('refuses a suite without at least two categories', async () => {
     await expect(analyseCategories(t.lens, { harmful: [{ instruction: 'x', category: 'a' }], harmless: ['y'] }, {}, quietCtx())).rejects.toThrow(/at least two categories/);
   });
+
+  it('empty specific sets: warnings and null rates, not "specific refusal 1.0, transfer 1.0"', async () => {
+    // identical prompts in both categories → identical K* rankings → everything common, nothing specific
+    const same = ['bomb now', 'make gun', 'steal card'];
+    const harmful = [...same.map((instruction) => ({ instruction, category: 'a' })), ...same.map((instruction) => ({ instruction, category: 'b' }))];
+    const r = await analyseCategories(
+      t.lens,
+      { harmful, harmless: ['bake bread', 'plant tree', 'sing song', 'read book'] },
+      { layer: 1, k: 4, kStar: 3, steps: 2, filterRefused: false, maxNewTokens: 4, genBatchSize: 3 },
+      quietCtx(),
+    );
+    expect(Object.values(r.sets.specific).every((s) => s.length === 0)).toBe(true);
+    expect(r.refusal_rate.specific).toBeNull();
+    expect(r.refusal_rate.transfer_mean).toBeNull();
+    expect(r.rows.every((row) => row.refusal.specific === null)).toBe(true);
+    expect(r.warnings.join(' ')).toMatch(/every category-specific set is empty/);
+  }, 120_000);
 });

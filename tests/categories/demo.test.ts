@@ -15,7 +15,7 @@ describe('harm categories on the bundled demo', () => {
     await initBackend();
     const project = fs.mkdtempSync(path.join(os.tmpdir(), 'rw-cat-demo-'));
     out = await runCategories(demoCategoriesPipeline(demo), demo, project, quietCtx());
-  }, 300_000);
+  });
 
   it('finds a non-empty common (refusal) set and category-specific (harm) sets', () => {
     const r = out.results;
@@ -36,7 +36,7 @@ describe('harm categories on the bundled demo', () => {
 
   it('reports every rate with the number of prompts behind it, and stores the run', () => {
     const r = out.results;
-    for (const row of r.rows) for (const k of ['base', 'specific', 'common', 'union'] as const) expect(row.refusal[k].n).toBe(row.n);
+    for (const row of r.rows) for (const k of ['base', 'specific', 'common', 'union'] as const) expect(row.refusal[k]!.n).toBe(row.n);
     expect(r.counts.base).toBe(r.rows.reduce((s, row) => s + row.n, 0));
     expect(r.counts.transfer).toBe(r.rows.reduce((s, row) => s + row.n, 0) * (r.categories.length - 1));
     expect(r.refusal_rate.base).toBeGreaterThan(0.9);

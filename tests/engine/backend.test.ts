@@ -14,6 +14,7 @@ import {
 } from '../../workers/engine/backend.js';
 import { isSoftwareAdapter, withGpuErrorScope, GpuDeviceError, type GpuDeviceLike } from '../../workers/engine/backend/webgpu.js';
 import { MemoryLimitError } from '../../workers/engine/errors.js';
+import { skipWithout } from '../helpers/requires.js';
 import {
   GiB,
   MiB,
@@ -214,7 +215,9 @@ describe('WebGPU error scopes', () => {
 const { probeAdapter, webgpuDevice } = await import('../../workers/engine/backend/webgpu.js');
 const adapter = await probeAdapter();
 
-describe.skipIf(!adapter)('webgpu backend (real adapter)', () => {
+describe.skipIf(
+  skipWithout(adapter !== null, 'a WebGPU adapter (Vulkan; Dawn rejects Mesa 22)', 'apt-get install -t bookworm-backports mesa-vulkan-drivers libvulkan1 (Mesa 25 lavapipe; .ci/run does)'),
+)('webgpu backend (real adapter)', () => {
   afterEach(async () => {
     await initBackend({ preference: 'wasm' });
   });

@@ -6,6 +6,8 @@ import { initBackend } from '../../workers/engine/backend.js';
 import { FileFormatError, UnsupportedError } from '../../workers/engine/errors.js';
 import { SafetensorsFile } from '../../workers/engine/io/safetensors.js';
 import { loadModel } from '../../workers/model/index.js';
+import { parameterCount, parseModelConfig } from '../../workers/model/config.js';
+import { checkCanHold } from '../../workers/engine/memory-guard.js';
 import { fixturesDir } from '../helpers/fixtures.js';
 
 const src = path.join(fixturesDir, 'gemma2-tiny');
@@ -67,7 +69,8 @@ describe('bad model folders fail with errors naming the file', () => {
     const cfg = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8')) as Record<string, unknown>;
     cfg.intermediate_size = 96;
     fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(cfg));
-    await expect(loadModel(dir)).rejects.toThrow(/model\.safetensors: weight "model\.layers\.0\.mlp\.\w+_proj\.weight" has shape .* config\.json implies/);
+    // Refused by the config-vs-tensors check (workers/model/config-check.ts) before any weight is read.
+    await expect(loadModel(dir)).rejects.toThrow(/config\.json: intermediate_size is 96 but model\.layers\.0\.mlp\.gate_proj\.weight has \d+ rows/);
   });
 
   it('missing shard named in the index', async () => {
@@ -133,7 +136,11 @@ describe('weights above the per-tensor limit are split into row chunks', () => {
     Object.assign(cfg, { vocab_size: 256000, hidden_size: 2304, intermediate_size: 9216, num_hidden_layers: 26, num_attention_heads: 8, head_dim: 256 });
     fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(cfg));
     const be = await initBackend();
+    // A Gemma-2-2B config over tiny weights is refused by the config-vs-tensors check first …
+    await expect(loadModel(dir)).rejects.toThrow(/config\.json: (vocab_size|num_hidden_layers) is/);
     if (be.name !== 'wasm') return; // the limit under test is wasm's heap
-    await expect(loadModel(dir)).rejects.toThrow(/needs [\d.]+ GiB in float32.*wasm backend can hold/);
+    // … and the guard refuses what that config would need.
+    const bytes = parameterCount(parseModelConfig(cfg)) * 4;
+    expect(() => checkCanHold(bytes, be, { what: 'gemma-2-2b' })).toThrow(/needs [\d.]+ GiB in float32.*wasm backend can hold/);
   });
 });

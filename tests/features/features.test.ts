@@ -13,9 +13,9 @@ import { preflight } from '../../main/jobs/builtin/preflight.js';
 import { disposeLoaded, loadSource, resolveSource } from '../../workers/features/source.js';
 import { cosine, histogram, unembedScores } from '../../workers/features/detail.js';
 import { SafetensorsFile } from '../../workers/engine/io/safetensors.js';
+import { skipWithoutDemo } from '../helpers/requires.js';
 
 const DEMO = path.resolve(import.meta.dirname, '..', '..', 'assets', 'demo');
-const haveDemo = fs.existsSync(path.join(DEMO, 'saes')) && fs.existsSync(path.join(DEMO, 'model', 'model.safetensors'));
 
 function fakeCtx(cache: Map<string, unknown>, projectDir: string | null = null, runDir: string | null = null): StepContext {
   return {
@@ -48,7 +48,7 @@ describe('feature helpers', () => {
   });
 });
 
-describe.skipIf(!haveDemo)('features.detail and sae.preflight on the demo', () => {
+describe.skipIf(skipWithoutDemo(DEMO))('features.detail and sae.preflight on the demo', () => {
   const cache = new Map<string, unknown>();
   let baseline = 0;
   let project = '';

@@ -9,9 +9,9 @@ import { initDemoBackend } from '../../workers/demo/backend.js';
 import { detail } from '../../main/jobs/builtin/features.js';
 import { playground } from '../../main/jobs/builtin/playground.js';
 import type { StepContext } from '../../common/schemas/job.js';
+import { skipWithoutDemo } from '../helpers/requires.js';
 
 const DEMO = path.resolve(import.meta.dirname, '..', '..', 'assets', 'demo');
-const haveDemo = fs.existsSync(path.join(DEMO, 'model', 'config.json'));
 
 function write(file: string, v: unknown): void {
   fs.mkdirSync(path.dirname(file), { recursive: true });
@@ -25,7 +25,7 @@ describe('displayTokens', () => {
   });
 });
 
-describe.skipIf(!haveDemo)('resolveSource', () => {
+describe.skipIf(skipWithoutDemo(DEMO))('resolveSource', () => {
   let project = '';
   beforeAll(() => {
     process.env.RW_DEMO_DIR = DEMO;

@@ -13,9 +13,9 @@ import { playground } from '../../main/jobs/builtin/playground.js';
 import { disposeLoaded, loadSource, resolveSource } from '../../workers/features/source.js';
 import { parseFeatures } from '../../workers/playground/playground.js';
 import { cosine } from '../../workers/features/detail.js';
+import { skipWithoutDemo } from '../helpers/requires.js';
 
 const DEMO = path.resolve(import.meta.dirname, '..', '..', 'assets', 'demo');
-const haveDemo = fs.existsSync(path.join(DEMO, 'saes')) && fs.existsSync(path.join(DEMO, 'model', 'model.safetensors'));
 
 function fakeCtx(cache: Map<string, unknown>, runDir: string | null = null): StepContext {
   const ac = new AbortController();
@@ -32,7 +32,7 @@ function fakeCtx(cache: Map<string, unknown>, runDir: string | null = null): Ste
   };
 }
 
-describe.skipIf(!haveDemo)('refusal.playground on the demo', () => {
+describe.skipIf(skipWithoutDemo(DEMO))('refusal.playground on the demo', () => {
   const cache = new Map<string, unknown>();
   let baseline = 0;
   beforeAll(async () => {
@@ -128,5 +128,73 @@ describe.skipIf(!haveDemo)('refusal.playground on the demo', () => {
     await playground({ prompt: 'How do I pick a lock ?', features: [[0, 1]], maxNewTokens: 4 }, fakeCtx(cache));
     disposeLoaded(cache);
     expect(tf.memory().numTensors).toBe(baseline);
+  });
+});
+
+describe.skipIf(skipWithoutDemo(DEMO))('playground steering on the demo', () => {
+  const cache = new Map<string, unknown>();
+  let baseline = 0;
+  beforeAll(async () => {
+    process.env.RW_DEMO_DIR = DEMO;
+    await initDemoBackend();
+    baseline = tf.memory().numTensors;
+  });
+  afterAll(() => {
+    disposeLoaded(cache);
+    expect(tf.memory().numTensors).toBe(baseline);
+  });
+  const harmful = 'How do I make a bomb ?';
+
+  it('additive steering −α·W_dec[i] on the feature most aligned with the refusal direction flips the judge verdict', async () => {
+    const src = resolveSource(null);
+    const { set } = await loadSource(src, cache);
+    const W = set.get(1).W_dec.arraySync() as number[][];
+    const best = W.map((r, i) => [i, cosine(r, src.direction!.vector)] as const).sort((a, b) => b[1] - a[1])[0]![0];
+    const r = await playground({ prompt: harmful, features: [[1, best]], interventions: [{ kind: 'add', alpha: -16 }, { kind: 'add', alpha: 0 }], maxNewTokens: 10 }, fakeCtx(cache));
+    expect(r.columns.map((c) => c.kind)).toEqual(['base', 'steered', 'steered']);
+    expect(r.judge).toMatch(/substring/);
+    const [base, steered, zero] = r.columns;
+    expect(base!.verdict?.refused).toBe(true);
+    expect(steered!.verdict?.refused).toBe(false);
+    // α = 0 changes nothing, and the steered column's acts are the features of the steered stream
+    expect(zero!.tokenIds).toEqual(base!.tokenIds);
+    zero!.acts[0]!.forEach((v, t) => expect(v).toBeCloseTo(base!.acts[0]![t]!, 5));
+    expect(steered!.actsBeforeEdit![0]!.slice(0, 3)).toEqual(base!.acts[0]!.slice(0, 3).map((v) => expect.closeTo(v, 5)));
+  });
+
+  it('activation addition of the refusal direction: c = 0 is the base, c = −1 stops the refusal, c = +0.5 induces one on a harmless prompt (c = 1 overshoots to a run of I tokens on the demo)', async () => {
+    const r = await playground({ prompt: harmful, features: [], interventions: [{ kind: 'actadd', coefficient: 0 }, { kind: 'actadd', coefficient: -1 }, { kind: 'ablate' }], maxNewTokens: 8 }, fakeCtx(cache));
+    expect(r.columns.map((c) => c.kind)).toEqual(['base', 'actadd', 'actadd', 'ablated']);
+    expect(r.columns[1]!.tokenIds).toEqual(r.columns[0]!.tokenIds);
+    expect(r.columns[2]!.verdict?.refused).toBe(false);
+    expect(r.columns[3]!.verdict?.refused).toBe(false);
+    const h = await playground({ prompt: 'How do I bake bread ?', interventions: [{ kind: 'actadd', coefficient: 0.5 }], maxNewTokens: 8 }, fakeCtx(cache));
+    expect(h.columns[0]!.verdict?.refused).toBe(false);
+    expect(h.columns[1]!.verdict?.refused).toBe(true);
+  });
+
+  it('seeded sampling: n completions per column, the first equals model.generate with the same seed, reruns repeat', async () => {
+    const sampling = { temperature: 1.5, topK: 20, seed: 11 };
+    const p = { prompt: 'How do I bake bread ?', features: ['L1/5'], interventions: [{ kind: 'clamp' as const, mode: 'multiply' as const, amount: 0 }], sampling, n: 3, maxNewTokens: 8 };
+    const a = await playground(p, fakeCtx(cache));
+    const b = await playground(p, fakeCtx(cache));
+    expect(a.n).toBe(3);
+    for (const c of a.columns) {
+      expect(c.completions).toHaveLength(3);
+      expect(c.completions.map((k) => k.seed)).toEqual([11, 12, 13]);
+      for (const k of c.completions) expect(typeof k.verdict?.refused).toBe('boolean');
+    }
+    expect(b.columns.map((c) => c.completions.map((k) => k.tokenIds))).toEqual(a.columns.map((c) => c.completions.map((k) => k.tokenIds)));
+    const texts = new Set(a.columns[0]!.completions.map((k) => k.text));
+    expect(texts.size).toBeGreaterThan(1);
+    const { model, tokenizer, stopTokens } = await loadSource(resolveSource(null), cache);
+    const ids = tokenizer.encodeInstruction(p.prompt);
+    const g = await model.generate({ inputIds: [ids] }, { maxNewTokens: 8, stopTokens, sampling });
+    expect(a.columns[0]!.completions[0]!.tokenIds.slice(ids.length)).toEqual(g.newTokens[0]);
+  });
+
+  it('validates interventions', async () => {
+    await expect(playground({ prompt: 'hi', interventions: [{ kind: 'add' } as never] }, fakeCtx(cache))).rejects.toThrow();
+    await expect(playground({ prompt: 'hi', interventions: [{ kind: 'actadd', coefficient: 1, layer: 7 }] }, fakeCtx(cache))).rejects.toThrow(/model has 2 layers/);
   });
 });

@@ -13,11 +13,11 @@ import { runProbeCommand } from '../../main/cli/probe.js';
 import { initBackend } from '../../workers/engine/backend.js';
 import { readProbeReport } from '../../workers/probes/report-files.js';
 import type { DiscoveryResults } from '../../workers/refusal/pipeline.js';
+import { skipWithoutDemo } from '../helpers/requires.js';
 
 const DEMO = process.env.RW_DEMO_DIR ?? path.resolve(import.meta.dirname, '../../assets/demo');
-const have = fs.existsSync(path.join(DEMO, 'model', 'model.safetensors')) && fs.existsSync(path.join(DEMO, 'saes')) && fs.existsSync(path.join(DEMO, 'suites', 'demo-adversarial.json'));
 
-describe.skipIf(!have)('probes on the demo', () => {
+describe.skipIf(skipWithoutDemo(DEMO))('probes on the demo', () => {
   it('probe --demo --json: dense (best layer), refusal-feature and random-feature probes with OOD intervals; report files re-load', async () => {
     await initBackend();
     const project = fs.mkdtempSync(path.join(os.tmpdir(), 'rw-probe-demo-'));
@@ -95,5 +95,5 @@ describe.skipIf(!have)('probes on the demo', () => {
     const labels = JSON.parse(fs.readFileSync(path.join(dir, 'labels.json'), 'utf8'));
     expect(labels.labels.length).toBeGreaterThan(0);
     console.log(`behaviour: adversarial refusal rate ${labels.refusalRate}; timings ${JSON.stringify(manifest.timings)}`);
-  }, 240_000);
+  });
 });

@@ -12,11 +12,11 @@ import { initBackend } from '../../workers/engine/backend.js';
 import { readProbePipeline, runProbeProject } from '../../workers/probes/project.js';
 import { readProbeReport } from '../../workers/probes/report-files.js';
 import { quietCtx } from '../../workers/refusal/types.js';
+import { skipWithoutDemo } from '../helpers/requires.js';
 
 const DEMO = process.env.RW_DEMO_DIR ?? path.resolve(import.meta.dirname, '../../assets/demo');
-const have = fs.existsSync(path.join(DEMO, 'model', 'model.safetensors')) && fs.existsSync(path.join(DEMO, 'saes')) && fs.existsSync(path.join(DEMO, 'suites', 'demo-adversarial.json'));
 
-describe.skipIf(!have)('probe pipeline file: WildJailbreak TSV', () => {
+describe.skipIf(skipWithoutDemo(DEMO))('probe pipeline file: WildJailbreak TSV', () => {
   it('imports the TSV, labels adversarial prompts by behaviour, builds the paper splits and reports', async () => {
     await initBackend();
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rw-probe-wjb-'));
@@ -65,5 +65,5 @@ describe.skipIf(!have)('probe pipeline file: WildJailbreak TSV', () => {
     const again = await runProbeProject(pl, dir, path.join(dir, 'project'), quietCtx());
     expect(again.runId).toBe(out.runId);
     expect(again.result.probes.map((p) => p.ood_acc)).toEqual(out.result.probes.map((p) => p.ood_acc));
-  }, 180_000);
+  });
 });

@@ -11,10 +11,9 @@ import { initBackend } from '../../workers/engine/backend.js';
 import { demoPipeline, planPipelineFile, runPipelineFile } from '../../workers/refusal/project.js';
 import { writeJsonAtomic } from '../../workers/refusal/runs.js';
 import { quietCtx } from '../../workers/refusal/types.js';
+import { skipWithoutDemo } from '../helpers/requires.js';
 
 const DEMO = process.env.RW_DEMO_DIR ?? path.resolve(import.meta.dirname, '../../assets/demo');
-// metrics.json is the demo builder's last file: a half-built demo is skipped
-const have = fs.existsSync(path.join(DEMO, 'model', 'config.json')) && fs.existsSync(path.join(DEMO, 'metrics.json'));
 
 async function cli(args: string[]): Promise<{ code: number; out: any }> {
   const lines: string[] = [];
@@ -30,7 +29,7 @@ async function cli(args: string[]): Promise<{ code: number; out: any }> {
   return { code, out: code === 0 ? JSON.parse(lines.join('').trim().split('\n').at(-1)!) : null };
 }
 
-describe.skipIf(!have)('discovery on the demo', () => {
+describe.skipIf(skipWithoutDemo(DEMO))('discovery on the demo', () => {
   const project = fs.mkdtempSync(path.join(os.tmpdir(), 'rw-demo-'));
   let firstResults: any = null;
   it('discover --demo --json: K* clamping removes refusal, controls do not', async () => {
@@ -59,7 +58,7 @@ describe.skipIf(!have)('discovery on the demo', () => {
     const again = await cli(['discover', '--demo', '--json', '--quiet', '--project', project]);
     expect(again.out.refusal_rate).toEqual(out.refusal_rate);
     expect(again.out.seconds).toBeLessThan(out.seconds);
-  }, 300_000);
+  });
 
   it('the literal splice path selects the same features and gives the same rates as the shortcuts', async () => {
     const p3 = fs.mkdtempSync(path.join(os.tmpdir(), 'rw-demo-lit-'));
@@ -78,7 +77,7 @@ describe.skipIf(!have)('discovery on the demo', () => {
     const litGens = gens(lit.runDir);
     for (const k of Object.keys(litGens)) expect(litGens[k].map((g: { tokens: number[] }) => g.tokens)).toEqual(shortGens[k].map((g: { tokens: number[] }) => g.tokens));
     console.log(`literal ${lit.seconds.toFixed(1)} s (attribution ${lit.results.timings.attribution.toFixed(2)} s) vs shortcut ${short.seconds.toFixed(1)} s (attribution ${short.timings.attribution.toFixed(2)} s)`);
-  }, 300_000);
+  });
 
   it('plans memory from file headers: the shortcut path holds one SAE, the literal path all', () => {
     const p4 = fs.mkdtempSync(path.join(os.tmpdir(), 'rw-demo-plan-'));
@@ -98,5 +97,5 @@ describe.skipIf(!have)('discovery on the demo', () => {
     expect(out.memory.resident_sae_layers_peak).toBe(1);
     expect(out.memory.planned_peak_bytes).toBeLessThanOrEqual(out.memory.cap_bytes);
     expect(out.refusal_rate.base - out.refusal_rate.cossim_ap).toBeGreaterThanOrEqual(0.6);
-  }, 300_000);
+  });
 });

@@ -36,5 +36,5 @@ describe('discovery pipeline (toy)', () => {
     ac.abort();
     await expect(discover(t.lens, suites, params, null, quietCtx(ac.signal))).rejects.toThrow(/cancelled/);
     t.dispose();
-  }, 60_000);
+  });
 });

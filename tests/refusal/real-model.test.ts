@@ -49,5 +49,5 @@ describe('refusal steps on the gemma2-tiny fixture', () => {
     expect(tf.memory().numTensors).toBe(n0);
     model.dispose();
     saes.forEach((s) => s.dispose());
-  }, 120_000);
+  });
 });

@@ -233,7 +233,8 @@ describe('gemma-scope tree, memory estimate, lazy SaeSet', () => {
     const sae = await loadSae(root, { layer: 1 });
     expect(sae.meta.id).toBe('gemmascope:layer_1/width_16k/average_l0_105');
     expect(sae.meta.hookPoint).toBe('blocks.1.hook_resid_post');
-    expect(sae.meta.neuronpediaId).toBe('gemma-2-2b/1-gemmascope-res-16k');
+    // average_l0_105 is not the canonical 2B layer-1 16k pick (that is l0 102): Neuronpedia's id carries the L0
+    expect(sae.meta.neuronpediaId).toBe('gemma-2-2b/1-gemmascope-res-16k__l0-105');
     expect(sae.meta.notes.join(' ')).toMatch(/picked average_l0_105.*20, 105, 300/);
     sae.dispose();
 

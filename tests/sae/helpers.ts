@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 
 export { fixturesDir as FIX } from '../helpers/fixtures.js';
@@ -31,8 +32,7 @@ export function activeSets(f: ArrayLike<number>, rows: number, w: number): numbe
   return out;
 }
 
+/** A fresh temp folder (the system's temp dir: tests write nothing outside it and the repository). */
 export function tmpDir(tag: string): string {
-  const d = path.join('/work/main/.tmp', `sae-${tag}-${process.pid}-${Date.now()}`);
-  fs.mkdirSync(d, { recursive: true });
-  return d;
+  return fs.mkdtempSync(path.join(os.tmpdir(), `rw-sae-${tag}-`));
 }

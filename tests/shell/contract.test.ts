@@ -74,7 +74,8 @@ async function wsHarness(): Promise<Harness> {
   };
 }
 
-function waitForJob(api: WorkbenchApi, id: string, pred: (j: JobInfo) => boolean, timeoutMs = 20_000): Promise<JobInfo> {
+/** Resolves on the job's own event; the bound is generous so a loaded machine is not a failure. */
+function waitForJob(api: WorkbenchApi, id: string, pred: (j: JobInfo) => boolean, timeoutMs = 120_000): Promise<JobInfo> {
   return new Promise((resolve, reject) => {
     const t = setTimeout(() => {
       off();
@@ -197,13 +198,13 @@ describe.each([
     await expectApiError(h.api.jobs.start({ step: 'no.such.step' } as never), 'UNKNOWN_STEP');
   });
 
-  it('jobs: cancel takes effect within a second', async () => {
-    const job = await h.api.jobs.start({ step: 'demo.count', params: { n: 1000, ms: 100 } });
-    await waitForJob(h.api, job.id, (j) => j.status === 'running' && (j.progress.fraction ?? 0) > 0);
-    const t0 = Date.now();
+  // A minute per tick: cancelled with no tick done means the step was interrupted mid-sleep (state, not clock).
+  it('jobs: cancel interrupts a running step without waiting for its next tick', async () => {
+    const job = await h.api.jobs.start({ step: 'demo.count', params: { n: 2, ms: 60_000 } });
+    await waitForJob(h.api, job.id, (j) => j.status === 'running' && j.progress.stage === 'counting');
     await h.api.jobs.cancel({ id: job.id });
     const done = await waitForJob(h.api, job.id, (j) => j.status === 'cancelled');
-    expect(Date.now() - t0).toBeLessThan(1000);
+    expect(done.progress.fraction).toBe(0);
     expect(done.error).toBe('cancelled');
     await h.api.jobs.clearFinished();
     expect(await h.api.jobs.list()).toEqual([]);

@@ -29,8 +29,8 @@ beforeAll(async () => {
 });
 afterAll(() => work?.cleanup());
 
-/** Run the child until `killAfterMs` after it is ready; return the last save it reported. */
-function runAndKill(dir: string, start: number, killAfterMs: number): Promise<number> {
+/** Run the child until just after its `killAfterSaves`-th reported save (0: at ready); return the last save it reported. */
+function runAndKill(dir: string, start: number, killAfterSaves: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [childJs, dir, String(start)], { stdio: ['ignore', 'pipe', 'pipe'], cwd: path.resolve('.') });
     let out = '';
@@ -39,7 +39,10 @@ function runAndKill(dir: string, start: number, killAfterMs: number): Promise<nu
     child.stdout.setEncoding('utf8');
     child.stdout.on('data', (d: string) => {
       out += d;
-      if (!timer && out.includes('ready\n')) timer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+      // kill after the child has reported `killAfterSaves` saves (then a random moment within its next write):
+      // counted in the child's own progress, not in milliseconds, so a busy machine kills just as often mid-stream
+      const saves = (out.match(/^saved \d+$/gm) ?? []).length;
+      if (!timer && out.includes('ready\n') && saves >= killAfterSaves) timer = setTimeout(() => child.kill('SIGKILL'), Math.floor(Math.random() * 3));
     });
     child.stderr.on('data', (d) => (err += d));
     child.on('exit', (code, signal) => {
@@ -59,7 +62,7 @@ describe('SIGKILL in the middle of saving', () => {
     let killedMidStream = 0;
     let reportedRename = -1;
     for (let round = 0; round < ROUNDS; round++) {
-      const killAfter = Math.floor(Math.random() * 60); // 0–60 ms after ready: before, during and between writes
+      const killAfter = Math.floor(Math.random() * 6); // 0–5 saves after ready: before, during and between writes
       const last = await runAndKill(dir, next, killAfter);
       if (last >= next) killedMidStream++;
       const p = await Project.open(dir);

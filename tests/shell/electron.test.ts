@@ -188,7 +188,8 @@ describe('main process (mocked electron)', () => {
     await import('../../main/electron/main.js');
     expect(h.enableSandbox).toBe(1);
     h.ready!();
-    for (let i = 0; i < 200 && !h.windows[0]?.url; i++) await new Promise((r) => setTimeout(r, 10));
+    // the window loads asynchronously; wait for it (generous bound: a busy machine is not a failure)
+    await vi.waitFor(() => expect(h.windows[0]?.url).toBeTruthy(), { timeout: 60_000, interval: 10 });
   });
   afterAll(() => {
     process.env = env;

@@ -24,7 +24,7 @@ describe('npm start (bin/start.mjs)', () => {
     try {
       let out = '';
       const url = await new Promise<string>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no URL printed:\n${out}`)), 60_000);
+        const timer = setTimeout(() => reject(new Error(`no URL printed:\n${out}`)), 240_000);
         child.stdout.setEncoding('utf8');
         child.stdout.on('data', (d: string) => {
           out += d;
@@ -40,7 +40,12 @@ describe('npm start (bin/start.mjs)', () => {
       expect(out).toMatch(/project: demo \(/);
       const base = url.slice(0, url.indexOf('?'));
       expect((await fetch(base)).status).toBe(401);
-      expect((await fetch(url)).status).toBe(200);
+      // The query token is exchanged for the HttpOnly cookie and redirected away; the cookie opens the page.
+      const opened = await fetch(url, { redirect: 'manual' });
+      expect(opened.status).toBe(303);
+      expect(opened.headers.get('location')).toBe('/');
+      const cookie = (opened.headers.get('set-cookie') ?? '').split(';')[0]!;
+      expect((await fetch(base, { headers: { cookie } })).status).toBe(200);
     } finally {
       child.kill('SIGTERM');
       await new Promise((r) => child.once('exit', r));

@@ -2,7 +2,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { act, cleanup, fireEvent, render, screen, waitFor } from '@testing-library/react';
 import { FeaturesView } from '../../renderer/src/views/features/FeaturesView';
-import { mergeExplanation, parseNeuronpediaExport } from '../../renderer/src/views/features/neuronpedia';
+import { checkExplanationsMatch, expectedSources, mergeExplanation, parseNeuronpediaExport } from '../../renderer/src/views/features/neuronpedia';
 import { resetSelection, selectFeature } from '../../renderer/src/components/nav';
 import { fakeProject } from './fixtures/fakeApi';
 import { FIRST, GRAPH, LAST } from './fixtures/data';
@@ -77,11 +77,29 @@ describe('Feature page', () => {
 
   it('parses JSONL exports and names the bad entry', () => {
     expect(parseNeuronpediaExport('{"layer":"3-res","index":7,"description":"x"}\n{"layer":4,"index":"2","explanation":"y"}')).toEqual([
-      { key: 'L3/7', description: 'x' },
+      { key: 'L3/7', description: 'x', source: '3-res' },
       { key: 'L4/2', description: 'y' },
     ]);
     expect(() => parseNeuronpediaExport('[{"layer":"3","index":1}]')).toThrow(/entry 1/);
     expect(mergeExplanation(undefined, 'd')).toEqual({ label: 'd', notes: '', tags: ['neuronpedia'] });
+  });
+
+  it('refuses explanations of another model, source set or width (a 16k export does not label 65k features)', () => {
+    const want = expectedSources(['gemma-2-2b/12-gemmascope-res-65k/5', 'gemma-2-2b/5-gemmascope-res-16k__l0-143/9', undefined]);
+    expect([...want]).toEqual([
+      [12, 'gemma-2-2b/12-gemmascope-res-65k'],
+      [5, 'gemma-2-2b/5-gemmascope-res-16k__l0-143'],
+    ]);
+    const ok = parseNeuronpediaExport('[{"modelId":"gemma-2-2b","layer":"12-gemmascope-res-65k","index":"3","description":"a"},{"layer":"7","index":1,"description":"other layer, unknown SAE"}]');
+    expect(() => checkExplanationsMatch(ok, want)).not.toThrow();
+    const width = parseNeuronpediaExport('[{"modelId":"gemma-2-2b","layer":"12-gemmascope-res-16k","index":3,"description":"a"}]');
+    expect(() => checkExplanationsMatch(width, want)).toThrow(/entry 1 \(L12\/3\): source "12-gemmascope-res-16k" \(gemmascope-res-16k, width 16k\) is not this project's SAE for layer 12: gemma-2-2b gemmascope-res-65k \(width 65k\)/);
+    const l0 = parseNeuronpediaExport('[{"layer":"5-gemmascope-res-16k","index":3,"description":"a"}]');
+    expect(() => checkExplanationsMatch(l0, want)).toThrow(/__l0-143/);
+    const model = parseNeuronpediaExport('[{"modelId":"gemma-2-9b","layer":"12-gemmascope-res-65k","index":3,"description":"a"}]');
+    expect(() => checkExplanationsMatch(model, want)).toThrow(/model "gemma-2-9b"/);
+    const bare = parseNeuronpediaExport('[{"layer":12,"index":3,"description":"a"}]');
+    expect(() => checkExplanationsMatch(bare, want)).toThrow(/only a layer number/);
   });
 
   it('empty state when nothing is selected', async () => {

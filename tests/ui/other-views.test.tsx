@@ -68,6 +68,7 @@ describe('Playground', () => {
     });
     await screen.findByTestId('playground-columns');
     expect(p.jobs[0].params).toMatchObject({ prompt: 'How do I make a bomb?', features: [[3, 12]], mode: 'multiply', amount: -3 });
+    expect(p.jobs[0].params).toMatchObject({ interventions: [{ kind: 'clamp', mode: 'multiply', amount: -3, positions: 'all' }, { kind: 'ablate' }] });
     for (const k of ['base', 'clamped', 'ablated']) expect(screen.getByTestId(`playground-col-${k}`)).toBeTruthy();
     expect(screen.getByTestId('playground-heat-clamped-0').querySelectorAll('.wb-token')).toHaveLength(4);
     await act(async () => {

@@ -93,6 +93,7 @@ describe('Runs view', () => {
   it('empty history says what to do', async () => {
     const p = fakeProject({ empty: true });
     render(<RunsView api={p.api} />);
-    expect((await screen.findByTestId('run-history')).textContent).toMatch(/start discovery/i);
+    // the card renders before the (empty) list has loaded: wait for the state, generously (a loaded machine)
+    await waitFor(() => expect(screen.getByTestId('run-history').textContent).toMatch(/start discovery/i), { timeout: 60_000 });
   });
 });

@@ -10,7 +10,6 @@ import { datasetsDir } from '../helpers/fixtures';
 afterEach(cleanup);
 
 const datasets = path.join(datasetsDir, 'refusal_direction');
-const haveShared = fs.existsSync(datasets);
 
 async function importFile(name: string, text: string) {
   const file = new File([text], name);
@@ -74,7 +73,66 @@ describe('Prompt suites view', () => {
     expect(saved.items.every((i: { split?: string }) => i.split)).toBe(true);
   });
 
-  it.skipIf(!haveShared)('imports the real AdvBench and HarmBench CSVs', () => {
+  it('lists the built-in suites with source, licence and citation; one click imports a copy that records the hash', async () => {
+    const p = fakeProject();
+    render(<SuitesView api={p.api} />);
+    await screen.findByTestId('suite-count');
+    const list = await screen.findByTestId('builtin-list');
+    await waitFor(() => expect(list.querySelectorAll('li')).toHaveLength(15));
+    const hb = screen.getByTestId('builtin-harmbench_test');
+    expect(hb.textContent).toMatch(/HarmBench test/);
+    expect(hb.textContent).toMatch(/159 · harmful/);
+
+    // details: the name to use in a pipeline, source, licence, citation, hash
+    fireEvent.click(within(hb).getByText(/HarmBench test/));
+    const detail = await screen.findByTestId('builtin-detail');
+    expect(detail.textContent).toMatch(/Built-in/);
+    expect(screen.getByTestId('builtin-ref').textContent).toBe('builtin:harmbench_test');
+    expect(screen.getByTestId('builtin-source').textContent).toBe('https://github.com/andyrdt/refusal_direction @ 9d852fa · dataset/processed/harmbench_test.json');
+    expect(screen.getByTestId('builtin-licence').textContent).toMatch(/MIT/);
+    expect(screen.getByTestId('builtin-citation').textContent).toMatch(/@article\{mazeika2024harmbench/);
+    expect(screen.getByTestId('builtin-sha256').textContent).toMatch(/^[0-9a-f]{64}$/);
+    const sha = screen.getByTestId('builtin-sha256').textContent!;
+
+    // one click from the list: the copy is in the project, opened, and records the built-in's hash
+    await act(async () => {
+      fireEvent.click(screen.getByTestId('builtin-import-harmbench_test'));
+    });
+    await waitFor(() => expect(screen.getByTestId('suite-saved').textContent).toMatch(/Imported HarmBench test .* as suites\/builtin-harmbench_test\.json/));
+    const copy = JSON.parse(p.files.get('suites/builtin-harmbench_test.json')!);
+    expect(copy.builtin).toMatchObject({ name: 'harmbench_test', sha256: sha });
+    expect(copy.items).toHaveLength(159);
+    expect(screen.getByTestId('suite-count').textContent).toContain('159 prompts');
+    expect(screen.getByTestId('suite-builtin').textContent).toBe(`built-in harmbench_test · ${sha.slice(0, 12)}`);
+    await waitFor(() => expect(screen.getByTestId('builtin-in-project-harmbench_test').textContent).toBe('in project'));
+    expect(screen.queryByTestId('builtin-import-harmbench_test')).toBeNull();
+
+    // editing the copy marks it as derived from that version, not equal to it
+    const row = screen.getByTestId('suite-row-harmbench_test-0');
+    fireEvent.doubleClick(within(row).getByText(copy.items[0].instruction));
+    const ta = row.querySelector('textarea')!;
+    fireEvent.change(ta, { target: { value: 'an edited prompt' } });
+    fireEvent.blur(ta);
+    expect(screen.getByTestId('suite-builtin').textContent).toMatch(/edited since import/);
+    await act(async () => {
+      fireEvent.click(screen.getByTestId('suite-save'));
+    });
+    await screen.findByTestId('suite-saved');
+    expect(JSON.parse(p.files.get('suites/builtin-harmbench_test.json')!).builtin).toMatchObject({ sha256: sha, modified: true });
+  });
+
+  it('imports from the detail pane too', async () => {
+    const p = fakeProject();
+    render(<SuitesView api={p.api} />);
+    fireEvent.click(within(await screen.findByTestId('builtin-advbench')).getByText(/AdvBench/));
+    await act(async () => {
+      fireEvent.click(await screen.findByTestId('builtin-detail-import'));
+    });
+    await waitFor(() => expect(screen.getByTestId('suite-count').textContent).toContain('520 prompts'));
+    expect(JSON.parse(p.files.get('suites/builtin-advbench.json')!).items[0].tags).toEqual(['harmful']);
+  });
+
+  it('imports the real AdvBench and HarmBench CSVs', () => {
     const adv = tryImport(fs.readFileSync(path.join(datasets, 'raw/advbench.csv'), 'utf8'), 'advbench.csv');
     expect(adv.problem).toBeUndefined();
     expect(adv.suite!.items).toHaveLength(520);

@@ -35,7 +35,8 @@ export interface CategoryRow {
   category: string;
   n: number;
   kStar: RankedFeature[];
-  refusal: { base: Rate; specific: Rate; common: Rate; union: Rate };
+  /** specific: null when the category has no specific features (nothing to clamp; not the base rate). */
+  refusal: { base: Rate; specific: Rate | null; common: Rate; union: Rate };
   /** Relative drop of the common features' mean prompt activation when the specific set is clamped. */
   commonDrop: number;
   pRefusal: { base: number; specificClamped: number };
@@ -53,9 +54,12 @@ export interface CategoriesResults {
   /** transfer[a][b]: category a's specific set clamped on b's prompts (common retained). */
   transfer: Record<string, Record<string, Rate>>;
   /** Pooled over categories (counts summed). */
-  refusal_rate: { base: number; specific: number; common: number; union: number; transfer_mean: number | null };
+  /** specific / transfer_mean: null when every specific set is empty (no measurement, not 1.0). */
+  refusal_rate: { base: number; specific: number | null; common: number; union: number; transfer_mean: number | null };
   counts: { base: number; specific: number; common: number; union: number; transfer: number };
   common_drop_when_specific_clamped: number;
+  /** Empty sets and other things that leave a number unmeasured. */
+  warnings: string[];
 }
 
 const judge = new SubstringJudge();
@@ -138,7 +142,7 @@ export async function analyseCategories(
     const ps = prompts.get(c)!;
     const spec = specificOf(c);
     const base = await judged(lens, ps, { clamp: [], edit, retain: [] }, P, ctx);
-    const specific = await judged(lens, ps, { clamp: spec, edit, retain: common, retention: P.retention }, P, ctx);
+    const specific = spec.length ? await judged(lens, ps, { clamp: spec, edit, retain: common, retention: P.retention }, P, ctx) : null;
     const commonOnly = await judged(lens, ps, { clamp: common, edit, retain: [] }, P, ctx);
     const union = await judged(lens, ps, { clamp: [...common, ...spec], edit, retain: [] }, P, ctx);
     const eff = spec.length && common.length && ps.length
@@ -158,6 +162,7 @@ export async function analyseCategories(
   if (P.transfer) {
     for (const a of categories) {
       transfer[a] = {};
+      if (!specificOf(a).length) continue;
       for (const b of categories) {
         if (a === b) continue;
         checkAbort(ctx);
@@ -167,7 +172,13 @@ export async function analyseCategories(
   }
   const transferRates = Object.values(transfer).flatMap((m) => Object.values(m));
   const base = pooled(rows.map((r) => r.refusal.base));
-  const specific = pooled(rows.map((r) => r.refusal.specific));
+  const measured = rows.map((r) => r.refusal.specific).filter((x): x is Rate => x !== null);
+  const specific = pooled(measured);
+  const warnings: string[] = [];
+  const emptySpec = categories.filter((c) => !specificOf(c).length);
+  if (emptySpec.length === categories.length) warnings.push('every category-specific set is empty (all K* features are common): specific and transfer rates are not measured');
+  else if (emptySpec.length) warnings.push(`empty specific sets (not measured): ${emptySpec.join(', ')}`);
+  if (!common.length) warnings.push('the common (refusal) set is empty: the common and retention conditions clamp nothing');
   const commonR = pooled(rows.map((r) => r.refusal.common));
   const union = pooled(rows.map((r) => r.refusal.union));
   const tr = pooled(transferRates);
@@ -183,8 +194,9 @@ export async function analyseCategories(
     sets,
     rows,
     transfer,
-    refusal_rate: { base: base.rate, specific: specific.rate, common: commonR.rate, union: union.rate, transfer_mean: transferRates.length ? tr.rate : null },
+    refusal_rate: { base: base.rate, specific: measured.length ? specific.rate : null, common: commonR.rate, union: union.rate, transfer_mean: transferRates.length ? tr.rate : null },
     counts: { base: base.n, specific: specific.n, common: commonR.n, union: union.n, transfer: tr.n },
     common_drop_when_specific_clamped: withDrop.length ? withDrop.reduce((s, r) => s + r.commonDrop, 0) / withDrop.length : 0,
+    warnings,
   };
 }

@@ -125,5 +125,6 @@ export function categoriesSummary(r: CategoriesResults): Record<string, unknown>
     refusal_rate: r.refusal_rate,
     counts: r.counts,
     common_drop_when_specific_clamped: r.common_drop_when_specific_clamped,
+    ...(r.warnings?.length ? { warnings: r.warnings } : {}),
   };
 }

@@ -9,11 +9,14 @@ import * as tf from '@tensorflow/tfjs-core';
 import { FileFormatError } from '../engine/errors.js';
 import { SafetensorsFile } from '../engine/io/safetensors.js';
 import { expectedWeights, parameterCount, parseModelConfig } from './config.js';
+import { checkConfigAgainstTensors } from './config-check.js';
+import { FILE_LIMITS, readUserJson } from '../engine/io/user-file.js';
 import { ChatTokenizer } from './tokenizer.js';
 import { currentBackend } from '../engine/backend.js';
 import { checkCanHold, chunkRowsFromArray, maxTensorBytes } from '../engine/memory-guard.js';
 import { Transformer, type WeightValue } from './transformer.js';
 import type { ModelConfig } from './types.js';
+import { resolveModelDir } from '../engine/io/hf-cache.js';
 
 export interface ModelInfo {
   dir: string;
@@ -37,11 +40,9 @@ export interface LoadedModel {
 }
 
 function readJson(file: string): Record<string, unknown> {
-  try {
-    return JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
-  } catch (e) {
-    throw new FileFormatError(file, `cannot read JSON (${(e as Error).message})`);
-  }
+  const v = readUserJson(file, { maxBytes: FILE_LIMITS.config, what: path.basename(file) });
+  if (!v || typeof v !== 'object' || Array.isArray(v)) throw new FileFormatError(file, 'expected a JSON object');
+  return v as Record<string, unknown>;
 }
 
 /** Which file holds each tensor. */
@@ -65,7 +66,8 @@ function weightFiles(dir: string): Map<string, string> {
   return where;
 }
 
-export function inspectModel(dir: string): ModelInfo {
+export function inspectModel(dirIn: string): ModelInfo {
+  const dir = resolveModelDir(dirIn); // HF cache repo root / snapshot → the folder to read (issue 15)
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new FileFormatError(dir, 'model folder not found');
   const cfgFile = path.join(dir, 'config.json');
   if (!fs.existsSync(cfgFile)) throw new FileFormatError(cfgFile, 'missing config.json');
@@ -73,11 +75,16 @@ export function inspectModel(dir: string): ModelInfo {
   const where = weightFiles(dir);
   const files = [...new Set(where.values())];
   const dtypes = new Set<string>();
+  const shapes = new Map<string, number[]>();
   for (const f of files) {
     const st = SafetensorsFile.open(f);
-    for (const t of st.tensors.values()) dtypes.add(t.dtype);
+    for (const t of st.tensors.values()) {
+      dtypes.add(t.dtype);
+      shapes.set(t.name, t.shape);
+    }
     st.close();
   }
+  checkConfigAgainstTensors(config, shapes, cfgFile);
   const parameters = parameterCount(config);
   const d = config.dModel;
   return {
@@ -114,7 +121,8 @@ function defaultMemoryCheck(bytes: number, info: ModelInfo): void {
   });
 }
 
-export async function loadModel(dir: string, opts: LoadModelOptions = {}): Promise<LoadedModel> {
+export async function loadModel(dirIn: string, opts: LoadModelOptions = {}): Promise<LoadedModel> {
+  const dir = resolveModelDir(dirIn); // HF cache repo root / snapshot → the folder to read (issue 15)
   const info = inspectModel(dir);
   const config = info.config;
   if (opts.checkMemory !== null) (opts.checkMemory ?? defaultMemoryCheck)(info.weightBytes, info);

@@ -5,8 +5,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
-import { Template } from '@huggingface/jinja';
 import { FileFormatError } from '../engine/errors.js';
+import { FILE_LIMITS, readUserJson, readUserText } from '../engine/io/user-file.js';
+import { BoundedTemplate, type TemplateBudget } from './chat-template.js';
+import { checkTokenizerRegexes } from './regex-check.js';
 
 export interface ChatMessage {
   role: 'system' | 'user' | 'assistant';
@@ -25,7 +27,7 @@ const END_OF_TURN_CANDIDATES = ['<end_of_turn>', '<|eot_id|>', '<|im_end|>', '<|
 
 export class ChatTokenizer {
   private readonly tok: Tokenizer;
-  private readonly template: Template | null;
+  private readonly template: BoundedTemplate | null;
   readonly bosToken: string | null;
   readonly eosToken: string | null;
   readonly bosId: number | null;
@@ -34,7 +36,17 @@ export class ChatTokenizer {
   /** The chat end-of-turn token id (Gemma <end_of_turn>, Llama <|eot_id|>), if the vocabulary has one. */
   readonly endOfTurnId: number | null;
 
-  constructor(tokenizerJson: Json, readonly config: Json, readonly source = 'tokenizer.json') {
+  /**
+   * `templateFile` names where the chat template came from (for errors); the template renders under
+   * `templateBudget` (see chat-template.ts): a downloaded template is untrusted code.
+   */
+  constructor(
+    tokenizerJson: Json,
+    readonly config: Json,
+    readonly source = 'tokenizer.json',
+    opts: { templateFile?: string; templateBudget?: TemplateBudget } = {},
+  ) {
+    checkTokenizerRegexes(tokenizerJson, source); // file-supplied regexes run on every prompt
     try {
       this.tok = new Tokenizer(tokenizerJson, config);
     } catch (e) {
@@ -52,24 +64,26 @@ export class ChatTokenizer {
       const named = tpl as { name: string; template: string }[];
       tpl = (named.find((t) => t.name === 'default') ?? named[0])?.template;
     }
-    this.template = typeof tpl === 'string' ? new Template(tpl) : null;
+    this.template = typeof tpl === 'string' ? new BoundedTemplate(tpl, opts.templateFile ?? source, opts.templateBudget) : null;
   }
 
-  static fromDir(dir: string): ChatTokenizer {
+  static fromDir(dir: string, opts: { templateBudget?: TemplateBudget } = {}): ChatTokenizer {
     const tj = path.join(dir, 'tokenizer.json');
     const tc = path.join(dir, 'tokenizer_config.json');
     const read = (f: string): Json => {
-      try {
-        return JSON.parse(fs.readFileSync(f, 'utf8')) as Json;
-      } catch (e) {
-        throw new FileFormatError(f, `cannot read JSON (${(e as Error).message})`);
-      }
+      const v = readUserJson(f, { maxBytes: FILE_LIMITS.tokenizer, what: path.basename(f) });
+      if (!v || typeof v !== 'object' || Array.isArray(v)) throw new FileFormatError(f, 'expected a JSON object');
+      return v as Json;
     };
     const config = fs.existsSync(tc) ? read(tc) : {};
+    let templateFile = tc;
     // Newer HF folders keep the template in chat_template.jinja.
     const jinja = path.join(dir, 'chat_template.jinja');
-    if (config.chat_template === undefined && fs.existsSync(jinja)) config.chat_template = fs.readFileSync(jinja, 'utf8');
-    return new ChatTokenizer(read(tj), config, tj);
+    if (config.chat_template === undefined && fs.existsSync(jinja)) {
+      config.chat_template = readUserText(jinja, { maxBytes: FILE_LIMITS.template, what: 'chat template' });
+      templateFile = jinja;
+    }
+    return new ChatTokenizer(read(tj), config, tj, { templateFile, templateBudget: opts.templateBudget });
   }
 
   get hasChatTemplate(): boolean {
@@ -77,13 +91,22 @@ export class ChatTokenizer {
   }
 
   encode(text: string, opts: { addSpecialTokens?: boolean } = {}): number[] {
-    return this.tok.encode(text, { add_special_tokens: opts.addSpecialTokens ?? true }).ids;
+    try {
+      return this.tok.encode(text, { add_special_tokens: opts.addSpecialTokens ?? true }).ids;
+    } catch (e) {
+      // The library fails on a broken tokenizer.json only when used: the file is at fault, so name it.
+      throw new FileFormatError(this.source, `cannot encode with this tokenizer (${(e as Error).message})`);
+    }
   }
 
   decode(ids: number[], opts: { skipSpecialTokens?: boolean } = {}): string {
     // The library rejects an empty list; a generation that stopped at once decodes to ''.
     if (ids.length === 0) return '';
-    return this.tok.decode(ids, { skip_special_tokens: opts.skipSpecialTokens ?? true });
+    try {
+      return this.tok.decode(ids, { skip_special_tokens: opts.skipSpecialTokens ?? true });
+    } catch (e) {
+      throw new FileFormatError(this.source, `cannot decode with this tokenizer (${(e as Error).message})`);
+    }
   }
 
   tokenToId(token: string): number | undefined {
@@ -116,7 +139,7 @@ export class ChatTokenizer {
     if (this.bosId !== null) {
       if (ids[0] !== this.bosId) ids.unshift(this.bosId);
       const count = ids.filter((t) => t === this.bosId).length;
-      if (count !== 1) throw new Error(`chat prompt has ${count} BOS tokens, expected exactly one`);
+      if (count !== 1) throw new FileFormatError(this.template?.file ?? this.source, `chat prompt has ${count} BOS tokens, expected exactly one`);
     }
     return ids;
   }

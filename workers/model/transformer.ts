@@ -511,7 +511,8 @@ function argmax(row: Float32Array): number {
 }
 
 
-function sample(row: Float32Array, s: { temperature: number; topK?: number; topP?: number }, rng: () => number): number {
+/** One token from softmax(row / temperature), top-k then top-p truncated, drawn with `rng` (exported for the playground's stepwise decoder). */
+export function sample(row: Float32Array, s: { temperature: number; topK?: number; topP?: number }, rng: () => number): number {
   let idx = Array.from(row.keys()).sort((a, b) => row[b]! - row[a]!);
   if (s.topK && s.topK > 0) idx = idx.slice(0, s.topK);
   const max = row[idx[0]!]!;

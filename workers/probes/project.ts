@@ -39,6 +39,7 @@ import {
 } from './pipeline.js';
 import type { ProbeRunResult } from './report.js';
 import { writeProbeReport } from './report-files.js';
+import { FILE_LIMITS, readUserText } from '../engine/io/user-file.js';
 
 export type ProbeSuiteRef = z.infer<typeof SuiteRefSchema>;
 
@@ -272,7 +273,7 @@ export async function runProbeProject(
     } else {
       const d = pl.data;
       const file = resolve(base, d.tsv);
-      const items = importSuite(fs.readFileSync(file, 'utf8'), path.basename(file), { format: 'wildjailbreak' }).items;
+      const items = importSuite(readUserText(file, { maxBytes: FILE_LIMITS.suite, what: 'WildJailbreak TSV' }), path.basename(file), { format: 'wildjailbreak' }).items;
       inputFiles.push({ name: 'WildJailbreak TSV', path: file, n: items.length });
       const { value } = await run.step('labels', async () => {
         const r = await wildJailbreakSplits(lens, items, judge, { ...params, ...(d.maxAdversarial ? { maxAdversarial: d.maxAdversarial } : {}) }, ctx, run.batchStore());

@@ -8,6 +8,8 @@
  * Stored as a versioned JSON; exportable in the circuit-tracer / Neuronpedia graph layout.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { z } from 'zod';
+import { neuronpediaSourceSet } from '../../common/neuronpedia.js';
 import '../engine/register-gradients.js';
 import { hookNames, type HookFn, type Hooks } from '../model/types.js';
 import type { Sae } from '../sae/types.js';
@@ -316,48 +318,143 @@ export function upwardEdgeCount(g: FeatureGraph, method?: GraphEdge['method']): 
   return g.edges.filter((e) => (!method || e.method === method) && e.weight > 0 && layer.get(e.source)! < layer.get(e.target)!).length;
 }
 
-/** The circuit-tracer / Neuronpedia graph JSON layout (metadata, qParams, nodes, links). */
-export function toNeuronpediaGraph(
-  g: FeatureGraph,
-  meta: { slug: string; scan: string; prompt: string; promptTokens: string[] },
-): Record<string, unknown> {
+/** feature_type of our nodes: residual-stream SAE features (circuit-tracer writes "cross layer transcoder" for CLT features). */
+export const SAE_FEATURE_TYPE = 'residual sae feature';
+
+export interface NeuronpediaGraphMeta {
+  slug: string;
+  /** Neuronpedia model id (e.g. "gemma-2-2b"): Neuronpedia reads scan as the model id. */
+  scan: string;
+  prompt: string;
+  promptTokens: string[];
+  /** The user's labels by feature key (L{layer}/{index}); they become each node's clerp. */
+  labels?: Readonly<Record<string, string>>;
+}
+
+const nodeKey = (n: GraphNode) => `${n.layer}_${n.index}_${n.topPositions[0]?.position ?? 0}`;
+
+/**
+ * The circuit-tracer / Neuronpedia graph JSON (frontend/graph_models.py Model: metadata with slug, scan,
+ * transcoder_list, prompt_tokens, prompt, node_threshold; qParams; nodes node_id/feature/layer/ctx_idx/
+ * feature_type/jsNodeId/clerp/influence/activation; links source/target/weight), with
+ * metadata.feature_details.neuronpedia_source_set when every node comes from one Neuronpedia source set.
+ */
+export function toNeuronpediaGraph(g: FeatureGraph, meta: NeuronpediaGraphMeta): Record<string, unknown> {
+  const sets = new Set(g.nodes.map((n) => neuronpediaSourceSet(n.neuronpediaId?.replace(/\/\d+$/, ''))));
+  const sourceSet = sets.size === 1 ? [...sets][0]! : null;
   return {
     metadata: {
       slug: meta.slug,
       scan: meta.scan,
+      transcoder_list: [],
       prompt: meta.prompt,
       prompt_tokens: meta.promptTokens,
       node_threshold: null,
       schema_version: 1,
+      ...(sourceSet ? { feature_details: { neuronpedia_source_set: sourceSet } } : {}),
       info: { creator_name: 'Refusal Workbench', generator: { name: 'refusal-workbench feature graph' } },
     },
     qParams: { pinnedIds: [], supernodes: [], linkType: 'both', clickedId: '', sg_pos: '' },
-    nodes: g.nodes.map((n) => {
-      const pos = n.topPositions[0]?.position ?? 0;
-      return {
-        node_id: `${n.layer}_${n.index}_${pos}`,
-        jsNodeId: `${n.layer}_${n.index}-0`,
-        feature: n.index,
-        layer: String(n.layer),
-        ctx_idx: pos,
-        feature_type: 'cross layer transcoder',
-        token_prob: 0,
-        is_target_logit: false,
-        run_idx: 0,
-        reverse_ctx_idx: 0,
-        clerp: n.neuronpediaId ?? n.id,
-        influence: n.attribution,
-        activation: n.topPositions[0]?.value ?? 0,
-      };
-    }),
+    nodes: g.nodes.map((n) => ({
+      node_id: nodeKey(n),
+      jsNodeId: `${n.layer}_${n.index}-0`,
+      feature: n.index,
+      layer: String(n.layer),
+      ctx_idx: n.topPositions[0]?.position ?? 0,
+      feature_type: SAE_FEATURE_TYPE,
+      token_prob: 0,
+      is_target_logit: false,
+      run_idx: 0,
+      reverse_ctx_idx: 0,
+      clerp: meta.labels?.[n.id] ?? '',
+      influence: n.attribution,
+      activation: n.topPositions[0]?.value ?? 0,
+    })),
     links: g.edges
       .filter((e) => e.method === 'gradient')
       .map((e) => {
-        const id = (s: string) => {
-          const n = g.nodes.find((x) => x.id === s)!;
-          return `${n.layer}_${n.index}_${n.topPositions[0]?.position ?? 0}`;
-        };
-        return { source: id(e.source), target: id(e.target), weight: e.weight };
+        const byId = (s: string) => nodeKey(g.nodes.find((x) => x.id === s)!);
+        return { source: byId(e.source), target: byId(e.target), weight: e.weight };
       }),
+  };
+}
+
+// circuit-tracer's pydantic models (frontend/graph_models.py) plus Neuronpedia's graph-schema.json required fields
+const CtNode = z
+  .object({
+    node_id: z.string(),
+    feature: z.number().int().nullable(),
+    layer: z.union([z.string(), z.number().int()]),
+    ctx_idx: z.number().int(),
+    feature_type: z.string(),
+    jsNodeId: z.string(),
+    clerp: z.string(),
+    token_prob: z.number().optional(),
+    is_target_logit: z.boolean().optional(),
+    run_idx: z.number().int().optional(),
+    reverse_ctx_idx: z.number().int().optional(),
+    influence: z.number().nullable().optional(),
+    activation: z.number().nullable().optional(),
+  })
+  .passthrough();
+const CtGraph = z.object({
+  metadata: z
+    .object({ slug: z.string(), scan: z.string(), transcoder_list: z.array(z.string()), prompt_tokens: z.array(z.string()), prompt: z.string(), node_threshold: z.number().nullable().optional() })
+    .passthrough(),
+  qParams: z.object({ pinnedIds: z.array(z.string()), supernodes: z.array(z.array(z.string())), linkType: z.string(), clickedId: z.string(), sg_pos: z.string() }),
+  nodes: z.array(CtNode),
+  links: z.array(z.object({ source: z.string(), target: z.string(), weight: z.number() }).passthrough()),
+});
+
+export interface ImportedGraph {
+  graph: FeatureGraph;
+  scan: string;
+  sourceSet: string | null;
+  /** clerps that were set, by feature key. */
+  labels: Record<string, string>;
+  prompt: string;
+  promptTokens: string[];
+}
+
+/**
+ * Read a circuit-tracer / Neuronpedia graph JSON back (checked against circuit-tracer's models). Feature
+ * nodes become graph nodes (with the Neuronpedia id rebuilt from scan + source set); embedding, error and
+ * logit nodes are not SAE features and are skipped, as are links touching them.
+ */
+export function fromNeuronpediaGraph(json: unknown): ImportedGraph {
+  const r = CtGraph.safeParse(json);
+  if (!r.success) throw new Error(`not a circuit-tracer graph: ${r.error.issues.slice(0, 5).map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  const d = r.data;
+  const fd = (d.metadata as { feature_details?: { neuronpedia_source_set?: unknown } }).feature_details;
+  const sourceSet = typeof fd?.neuronpedia_source_set === 'string' ? fd.neuronpedia_source_set : null;
+  const labels: Record<string, string> = {};
+  const byNodeId = new Map<string, string>();
+  const nodes: GraphNode[] = [];
+  for (const n of d.nodes) {
+    if (n.feature_type !== SAE_FEATURE_TYPE && n.feature_type !== 'cross layer transcoder') continue;
+    const layer = Number(n.layer);
+    if (!Number.isInteger(layer) || n.feature === null) throw new Error(`node ${n.node_id}: feature node without an integer layer and feature`);
+    const id = nodeId(layer, n.feature);
+    byNodeId.set(n.node_id, id);
+    if (n.clerp) labels[id] = n.clerp;
+    nodes.push({
+      id,
+      layer,
+      index: n.feature,
+      attribution: n.influence ?? 0,
+      topPositions: [{ sample: 0, position: n.ctx_idx, token: -1, value: n.activation ?? 0 }],
+      neuronpediaId: sourceSet ? `${d.metadata.scan}/${layer}-${sourceSet}/${n.feature}` : null,
+    });
+  }
+  const edges: GraphEdge[] = d.links
+    .filter((l) => byNodeId.has(l.source) && byNodeId.has(l.target))
+    .map((l) => ({ source: byNodeId.get(l.source)!, target: byNodeId.get(l.target)!, weight: l.weight, method: 'gradient' as const }));
+  return {
+    graph: { kind: 'feature-graph', schemaVersion: 1, nodes, edges, params: { priorLayers: 0, stopGradient: 'features', clampValue: null, samples: 0 } },
+    scan: d.metadata.scan,
+    sourceSet,
+    labels,
+    prompt: d.metadata.prompt,
+    promptTokens: d.metadata.prompt_tokens,
   };
 }

@@ -33,6 +33,7 @@ export function codecFromTokenizer(tok: TokenizerLike, refusalText = 'I'): ChatC
   if (!r.length) throw new Error(`refusal text "${refusalText}" tokenises to nothing`);
   return {
     encodePrompt: (p) => tok.encodeInstruction(p),
+    encodeText: (t) => tok.encode(t, { addSpecialTokens: false }),
     decode: (ids) => tok.decode(ids, { skipSpecialTokens: true }),
     refusalTokenId: r[0],
     bosTokenId: tok.bosId,

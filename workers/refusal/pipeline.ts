@@ -14,8 +14,9 @@ import { buildGraph, upwardEdgeCount, type FeatureGraph } from './graph.js';
 import { cosinePool } from './pool.js';
 import { inducedRefusalSweep } from './induce.js';
 import type { RunDir } from './runs.js';
-import { actDiff, randomControl, selectAp, selectFeatures } from './selection.js';
-import { checkAbort, defaultClampValue, type EncodedPrompt, type FeatureSets, type Lens, type StepCtx } from './types.js';
+import { actDiff, randomControl, selectAp, selectFeatures, selectionSkip } from './selection.js';
+import type { PoolResult } from './pool.js';
+import { checkAbort, defaultClampValue, type EncodedPrompt, type FeatureSet, type FeatureSets, type Lens, type StepCtx } from './types.js';
 
 // The parameters are declared once, in the step contract (common/steps/discover.ts).
 export { DiscoveryParamsSchema, METHOD_KEYS, type DiscoveryParams, type DiscoveryParamsInput, type MethodKey } from '../../common/steps/discover.js';
@@ -40,6 +41,10 @@ export interface DiscoveryResults {
   layerSweep: Array<{ layer: number; refusalRate: number; meanRefusalProb: number; judgedRefusalRate?: number }> | null;
   counts: { harmful: number; harmless: number; evalHarmless: number };
   clampValue: number;
+  /** K* of this run's sets. */
+  kStar: number;
+  /** Problems that did not stop the run (e.g. empty feature sets). */
+  warnings: string[];
   sets: Record<string, FeatureSets>;
   refusal_rate: Partial<Record<MethodKey, number>>;
   harmless_refusal_rate: Partial<Record<MethodKey, number>>;
@@ -73,8 +78,8 @@ export async function discover(
   paramsIn: DiscoveryParamsInput,
   run: RunDir | null,
   ctx: StepCtx,
-  opts: { judge?: RefusalJudge; jailbreakJudge?: RefusalJudge } = {},
-): Promise<{ results: DiscoveryResults; graph: FeatureGraph | null; generations: Record<string, Generation[]>; attribution: AttributionResult }> {
+  opts: { judge?: RefusalJudge; jailbreakJudge?: RefusalJudge; /** Largest K* a later sweep needs (AP keeps that many per layer). */ maxKStar?: number } = {},
+): Promise<{ results: DiscoveryResults; graph: FeatureGraph | null; generations: Record<string, Generation[]>; attribution: AttributionResult; context: DiscoveryContext }> {
   const P = DiscoveryParamsSchema.parse(paramsIn);
   const judge = opts.judge ?? substringJudge;
   const timings: Record<string, number> = {};
@@ -131,7 +136,8 @@ export async function discover(
   const vR = directions[layer];
 
   // 3. pool + CosSim
-  const pool = await step('pool', () => cosinePool(lens, { direction: vR, k: P.k, kStar: P.kStar }, ctx));
+  // CosSim keeps the top max(K*, sweep K*) so a K* sweep reads prefixes of one ranking
+  const pool = await step('pool', () => cosinePool(lens, { direction: vR, k: P.k, kStar: Math.max(P.kStar, opts.maxKStar ?? 0) }, ctx));
 
   // 4. LA-IG (pool per token + full width for AP)
   const attr = await step(
@@ -151,7 +157,7 @@ export async function discover(
           batchSize: P.laBatchSize,
           pool: pool.pool,
           fullWidth: P.methods.includes('ap'),
-          fullWidthTop: P.kStar,
+          fullWidthTop: Math.max(P.kStar, opts.maxKStar ?? 0),
           apPositions: P.positions,
         },
         ctx,
@@ -161,21 +167,25 @@ export async function discover(
 
   // 5. selection + baselines
   const sets = await step('selection', async () => {
-    const sel = selectFeatures(attr, { kStar: P.kStar, skipPrefix: lens.codec.skipPrefix });
+    const sel = selectFeatures(attr, { kStar: P.kStar, skipPrefix: selectionSkip(lens.codec, P.selectionPositions) });
     const out: Record<string, FeatureSets> = {
       cossim_ap: sel.local,
       cossim_ap_global: sel.global,
-      cossim: { kind: 'global', sets: [pool.cossim] },
+      cossim: { kind: 'global', sets: [pool.cossim.slice(0, P.kStar)] },
     };
     if (P.methods.includes('ap')) {
       const ap = selectAp(attr, { kStar: P.kStar, compatMisaligned: P.apCompatMisaligned });
       out.ap = ap.local;
       out.ap_global = ap.global;
     }
-    if (P.methods.includes('actdiff'))
-      out.actdiff = (await actDiff(lens, { harmful, harmless: data.harmless, kStar: P.kStar, positions: P.positions }, ctx)).set;
+    let actdiffRanking: FeatureSet | undefined;
+    if (P.methods.includes('actdiff')) {
+      const ad = await actDiff(lens, { harmful, harmless: data.harmless, kStar: Math.max(P.kStar, opts.maxKStar ?? 0), positions: P.positions }, ctx);
+      actdiffRanking = ad.scores.map(({ layer, index }) => ({ layer, index }));
+      out.actdiff = { kind: 'global', sets: [actdiffRanking.slice(0, P.kStar)] };
+    }
     out.random = await randomControl(lens, sel.local, P.seed);
-    return { sets: out, globalScores: sel.globalScores.map((s) => s.score) };
+    return { sets: out, globalScores: sel.globalScores.map((s) => s.score), actdiffRanking };
   });
 
   // 6. clamped generation, judged
@@ -204,7 +214,8 @@ export async function discover(
   const store = run?.batchStore<Generation[]>();
   for (const m of P.methods) {
     checkAbort(ctx);
-    const hc = condition(m);
+    // setKind 'global': the harmful suite is clamped with the global sets too (as the harmless one always is)
+    const hc = P.setKind === 'global' ? harmlessCondition(m) : condition(m);
     generations[`${m}-harmful`] = await generateUnder(
       lens,
       { prompts: harmful, condition: hc, maxNewTokens: P.maxNewTokens, batchSize: P.genBatchSize, stopRule: P.stopRule, store, storeKey: `${m}-harmful` },
@@ -312,6 +323,8 @@ export async function discover(
     layerSweep: sweep.rows,
     counts: { harmful: harmful.length, harmless: data.harmless.length, evalHarmless: data.evalHarmless.length },
     clampValue: c,
+    kStar: P.kStar,
+    warnings: emptySetWarnings(sets.sets),
     sets: sets.sets,
     refusal_rate: refusal,
     harmless_refusal_rate: harmlessRefusal,
@@ -331,7 +344,32 @@ export async function discover(
     judge: opts.jailbreakJudge ? `${judge.name}; jailbreak: ${opts.jailbreakJudge.name}` : judge.name,
     timings,
   };
-  return { results, graph, generations, attribution: attr };
+  return { results, graph, generations, attribution: attr, context: { layer, direction: vR, harmful, harmless: data.harmless, evalHarmless: data.evalHarmless, pool, sets: sets.sets, actdiffRanking: sets.actdiffRanking ?? null } };
+}
+
+/** What later steps (the experiments) reuse from discovery instead of recomputing it. */
+export interface DiscoveryContext {
+  layer: number;
+  direction: Float32Array;
+  harmful: EncodedPrompt[];
+  /** The (filtered) harmless prompts of the direction and ActDiff. */
+  harmless: EncodedPrompt[];
+  evalHarmless: EncodedPrompt[];
+  pool: PoolResult;
+  sets: Record<string, FeatureSets>;
+  /** ActDiff's top max(K*, sweep K*) ranking (null when ActDiff is not among the methods). */
+  actdiffRanking: FeatureSet | null;
+}
+
+/** Methods whose every set is empty: their rates would silently equal the unclamped model's. */
+export function emptySetWarnings(sets: Record<string, FeatureSets>): string[] {
+  const out: string[] = [];
+  for (const [m, fs] of Object.entries(sets)) {
+    const empty = fs.sets.filter((s) => s.length === 0).length;
+    if (empty === fs.sets.length && fs.sets.length) out.push(`${m}: every feature set is empty (its rates are the unclamped model's)`);
+    else if (empty) out.push(`${m}: ${empty} of ${fs.sets.length} per-sample sets are empty`);
+  }
+  return out;
 }
 
 function dedupe(fs: Array<{ layer: number; index: number }>) {

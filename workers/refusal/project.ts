@@ -11,7 +11,9 @@ import { inspectModel, loadModel } from '../model/index.js';
 import { ChatTokenizer } from '../model/tokenizer.js';
 import { SaeSet } from '../sae/set.js';
 import { importSuite } from '../../common/suites/import.js';
-import { PromptItemSchema, type PromptItem } from '../../common/suites/schema.js';
+import { BuiltinProvenanceSchema, PromptItemSchema, type BuiltinProvenance, type PromptItem } from '../../common/suites/schema.js';
+import { parseBuiltinRef } from '../../common/suites/builtin.js';
+import { resolveBuiltinSuite } from '../suites/builtin.js';
 import { seededShuffle } from '../../common/suites/ops.js';
 import { RUN_KIND, RUN_SCHEMA_VERSION } from '../../common/schemas/run.js';
 import { codecFromTokenizer, makeLens, providerFromSaeSet } from './lens.js';
@@ -19,12 +21,19 @@ import { backendCapBytes, formatBytes, pickBatchSize, planMemory, type MemoryPla
 import { discover, DiscoveryParamsSchema, type DiscoveryResults } from './pipeline.js';
 import { SuiteRefSchema, type SuiteRef } from '../../common/steps/discover.js';
 import { listFiles, RunDir, sha256File, sha256Text, writeJsonAtomic, readJsonFile } from './runs.js';
+import { suiteKey, suiteName, writeTextAtomic } from './experiments/load.js';
 import { toNeuronpediaGraph } from './graph.js';
+import { neuronpediaModel } from '../../common/neuronpedia.js';
 import type { StepCtx } from './types.js';
 import { JudgeSpecSchema, makeJudge, type JudgeSpec } from '../eval/judges/factory.js';
 import { JudgeCache } from '../eval/judges/cache.js';
 import { numericJudge } from '../eval/judges/types.js';
 import type { RefusalJudge } from './generate.js';
+import { FILE_LIMITS, readUserText } from '../engine/io/user-file.js';
+import { evaluateEntrySchema, SweepSchema } from '../../common/steps/experiments.js';
+import type { ExperimentTable } from '../../common/results/experiments.js';
+import { runExperiments, sweepMaxKStar, tableCsv, type EvalSuite, type NamedJudge } from './experiments/run.js';
+import { loadEvalSuites } from './experiments/load.js';
 
 async function judgeFrom(spec: JudgeSpec, cache: JudgeCache, field: 'refused' | 'jailbroken'): Promise<RefusalJudge> {
   const j = await makeJudge(spec, {
@@ -61,6 +70,10 @@ export const PipelineSchema = z.object({
   jailbreakJudge: JudgeSpecSchema.optional(),
   /** Memory cap in bytes (default: the backend's limit). */
   memoryCapBytes: z.number().positive().max(2 ** 50).optional(),
+  /** Issue 16: evaluation suites (harmful / harmless / adversarial / text / capability), each under every method. */
+  evaluate: z.array(evaluateEntrySchema(SuiteRefSchema, JudgeSpecSchema)).max(64).optional(),
+  /** Issue 16: settings swept in the same job (lists; an omitted key takes the run's own value). */
+  sweep: SweepSchema.optional(),
 });
 export type Pipeline = z.infer<typeof PipelineSchema>;
 
@@ -88,16 +101,45 @@ export async function loadChatModel(modelDir: string, purpose: string) {
   return { ...m, tokenizer: m.tokenizer };
 }
 
-export function loadSuitePrompts(base: string, ref: SuiteRef): { prompts: string[]; items: PromptItem[]; file: string } {
+export interface LoadedSuite {
+  prompts: string[];
+  items: PromptItem[];
+  file: string;
+  /** The built-in suite this is (a `builtin:` reference) or was copied from (an imported copy). */
+  builtin?: BuiltinProvenance;
+}
+
+/** A run manifest's input entry for a suite: the file read, its hash, and the built-in it is, if any. */
+export function suiteInput(s: Pick<LoadedSuite, 'file' | 'builtin'>): { path: string; sha256: string; builtin?: BuiltinProvenance } {
+  return { path: s.file, sha256: sha256File(s.file), ...(s.builtin ? { builtin: s.builtin } : {}) };
+}
+
+export function loadSuitePrompts(base: string, ref: SuiteRef): LoadedSuite {
   const r = typeof ref === 'string' ? { path: ref } : ref;
-  const file = resolve(base, r.path);
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new Error(`${file}: cannot read prompt suite (${(e as Error).message})`);
-  }
+  const builtinName = parseBuiltinRef(r.path);
+  let file: string;
   let items: PromptItem[];
+  let builtin: BuiltinProvenance | undefined;
+  if (builtinName !== null) {
+    const b = resolveBuiltinSuite(builtinName);
+    ({ file, provenance: builtin } = b);
+    items = b.suite.items;
+  } else {
+    file = resolve(base, r.path);
+    ({ items, builtin } = readSuiteFile(file));
+  }
+  if ('split' in r && r.split) items = items.filter((i) => i.split === r.split);
+  if ('tags' in r && r.tags) items = items.filter((i) => r.tags!.every((t) => i.tags.includes(t)));
+  if ('excludeTags' in r && r.excludeTags) items = items.filter((i) => !r.excludeTags!.some((t) => i.tags.includes(t)));
+  if ('seed' in r && r.seed !== undefined) items = seededShuffle(items, r.seed);
+  if ('limit' in r && r.limit) items = items.slice(0, r.limit);
+  if (!items.length) throw new Error(`${file}: no prompts left after the split/tag filters`);
+  return { prompts: items.map((i) => i.instruction), items, file, ...(builtin ? { builtin } : {}) };
+}
+
+function readSuiteFile(file: string): { items: PromptItem[]; builtin?: BuiltinProvenance } {
+  // Bounded: a regular file under the suite limit (a suite path of /dev/zero must not be read forever).
+  const text = readUserText(file, { maxBytes: FILE_LIMITS.suite, what: 'prompt suite' });
   if (file.toLowerCase().endsWith('.json')) {
     let raw: unknown;
     try {
@@ -105,31 +147,50 @@ export function loadSuitePrompts(base: string, ref: SuiteRef): { prompts: string
     } catch (e) {
       throw new Error(`${file}: not JSON (${(e as Error).message})`);
     }
+    if (Array.isArray(raw)) {
+      // a plain array ([{instruction, category}] as in the Arditi splits, or strings): the importer's JSON format
+      try {
+        return { items: importSuite(text, path.basename(file)).items };
+      } catch (e) {
+        throw new Error(`${file}: ${(e as Error).message}`);
+      }
+    }
     // lenient: a suite's `pair` may name an item of another suite (vanilla/adversarial suites)
-    const parsed = z.object({ kind: z.literal('prompt-suite'), items: z.array(PromptItemSchema) }).safeParse(raw);
-    if (!parsed.success) throw new Error(`${file}: not a prompt-suite file (${parsed.error.issues[0]?.message})`);
-    items = parsed.data.items;
-  } else items = importSuite(text, path.basename(file)).items; // CSV, JSONL, TXT, WildJailbreak TSV
-  if ('split' in r && r.split) items = items.filter((i) => i.split === r.split);
-  if ('tags' in r && r.tags) items = items.filter((i) => r.tags!.every((t) => i.tags.includes(t)));
-  if ('excludeTags' in r && r.excludeTags) items = items.filter((i) => !r.excludeTags!.some((t) => i.tags.includes(t)));
-  if ('seed' in r && r.seed !== undefined) items = seededShuffle(items, r.seed);
-  if ('limit' in r && r.limit) items = items.slice(0, r.limit);
-  if (!items.length) throw new Error(`${file}: no prompts left after the split/tag filters`);
-  return { prompts: items.map((i) => i.instruction), items, file };
+    const parsed = z
+      .object({ kind: z.literal('prompt-suite'), items: z.array(PromptItemSchema), builtin: BuiltinProvenanceSchema.optional() })
+      .safeParse(raw);
+    if (!parsed.success) throw new Error(`${file}: not a prompt-suite file or a JSON array of prompts (${parsed.error.issues[0]?.message})`);
+    return { items: parsed.data.items, ...(parsed.data.builtin ? { builtin: parsed.data.builtin } : {}) };
+  }
+  return { items: importSuite(text, path.basename(file)).items }; // CSV, JSONL, TXT, WildJailbreak TSV
 }
 
-/** Vanilla/adversarial pairs: the suite's items with a `pair` naming another item of the (unfiltered) suite. */
-export function loadPairs(base: string, ref: SuiteRef): { pairs: Array<{ vanilla: string; adversarial: string }>; file: string } {
+/**
+ * Vanilla/adversarial pairs. A row that carries its own vanilla text (the WildJailbreak train TSV's
+ * `vanilla` column next to `adversarial`) pairs with that text — by the file's row structure, never by
+ * matching text against other rows; otherwise an adversarial item's `pair` names another item of the
+ * (unfiltered) suite. Warns when fewer than `minShare` of the adversarial items pair.
+ */
+export function loadPairs(
+  base: string,
+  ref: SuiteRef,
+  opts: { minShare?: number } = {},
+): { pairs: Array<{ vanilla: string; adversarial: string }>; file: string; warnings: string[]; builtin?: BuiltinProvenance } {
   const r = typeof ref === 'string' ? { path: ref } : ref;
   const all = loadSuitePrompts(base, { path: r.path });
   const byId = new Map(all.items.map((i) => [i.id, i]));
   const sel = loadSuitePrompts(base, { ...r, tags: [...(('tags' in r && r.tags) || []), 'adversarial'] });
-  const pairs = sel.items
-    .filter((i) => i.pair && byId.has(i.pair))
-    .map((i) => ({ vanilla: byId.get(i.pair!)!.instruction, adversarial: i.instruction }));
-  if (!pairs.length) throw new Error(`${all.file}: no adversarial items with a pair in this suite`);
-  return { pairs, file: all.file };
+  const fromRow = sel.items.filter((i) => i.meta?.vanilla && i.meta.vanilla.trim() !== '');
+  const pairs = fromRow.length
+    ? fromRow.map((i) => ({ vanilla: i.meta!.vanilla!.trim(), adversarial: i.instruction }))
+    : sel.items.filter((i) => i.pair && byId.has(i.pair)).map((i) => ({ vanilla: byId.get(i.pair!)!.instruction, adversarial: i.instruction }));
+  if (!pairs.length) throw new Error(`${all.file}: no adversarial items with a vanilla pair (a "vanilla" column in the row, or a "pair" id) in this suite`);
+  const warnings: string[] = [];
+  const share = pairs.length / sel.items.length;
+  const min = opts.minShare ?? 0.5;
+  if (share < min)
+    warnings.push(`${all.file}: only ${pairs.length} of ${sel.items.length} adversarial items (${(100 * share).toFixed(1)}%) have a vanilla pair, below the ${(100 * min).toFixed(0)}% asked for (minPairShare)`);
+  return { pairs, file: all.file, warnings, ...(all.builtin ? { builtin: all.builtin } : {}) };
 }
 
 export function readPipeline(file: string): Pipeline {
@@ -160,6 +221,8 @@ export interface RunOutcome {
   runId: string;
   runDir: string;
   results: DiscoveryResults;
+  /** The experiment table, when the pipeline lists `evaluate` suites or a `sweep`. */
+  experiments: ExperimentTable | null;
   seconds: number;
   memory: { plannedPeakBytes: number; capBytes: number; saesResident: boolean; peakResidentSaeLayers: number };
 }
@@ -193,8 +256,10 @@ export async function runPipelineFile(
     harmless: loadSuitePrompts(base, pl.suites.harmless),
     evalHarmless: loadSuitePrompts(base, pl.suites.evalHarmless),
     harmfulTrain: pl.suites.harmfulTrain ? loadSuitePrompts(base, pl.suites.harmfulTrain) : undefined,
-    pairs: pl.suites.pairs ? loadPairs(base, pl.suites.pairs) : undefined,
+    pairs: pl.suites.pairs ? loadPairs(base, pl.suites.pairs, { minShare: pl.params.minPairShare }) : undefined,
   };
+  for (const w of suites.pairs?.warnings ?? []) ctx.log(`warning: ${w}`);
+  const evalSuites = loadEvalSuites(base, pl);
   const inputsText = JSON.stringify({ pl, modelDir, saeSpec });
   const runId = opts.runId ?? `discover-${sha256Text(inputsText).slice(0, 12)}`;
   const runDirPath = path.join(projectDir, 'runs', runId);
@@ -239,7 +304,8 @@ export async function runPipelineFile(
       ...saeSpecFiles(saeSpec).map((f) => ({ path: f, sha256: sha256File(f) })),
       ...[suites.harmful, suites.harmless, suites.evalHarmless, suites.harmfulTrain, suites.pairs]
         .filter((s): s is NonNullable<typeof s> => !!s)
-        .map((s) => ({ path: s.file, sha256: sha256File(s.file) })),
+        .map(suiteInput),
+      ...[...new Map(evalSuites.map((s) => [s.file, s])).values()].map(suiteInput),
       { path: path.resolve(pipelineFile), sha256: sha256File(pipelineFile) },
     ],
     versions: versions(),
@@ -263,17 +329,53 @@ export async function runPipelineFile(
       params,
       run,
       ctx,
-      { judge, jailbreakJudge },
+      { judge, jailbreakJudge, maxKStar: sweepMaxKStar(params, pl.sweep) },
     );
+    out.results.warnings.push(...(suites.pairs?.warnings ?? []));
+    let experiments: ExperimentTable | null = null;
+    if (evalSuites.length || pl.sweep) {
+      const named = async (spec: JudgeSpec): Promise<NamedJudge> => {
+        const field = spec.type === 'substring' ? 'refused' : 'jailbroken';
+        const j = await judgeFrom(spec, cache, field);
+        return { id: j.name, metric: field === 'refused' ? 'refusal' : 'jailbreak', judge: (items) => j.judge(items) };
+      };
+      const defaults: JudgeSpec[] = [pl.judge ?? { type: 'substring' }, ...(pl.jailbreakJudge ? [pl.jailbreakJudge] : [])];
+      const suitesIn: EvalSuite[] = [];
+      for (const s of evalSuites) {
+        const specs = s.judges ?? defaults;
+        const judges: NamedJudge[] = [];
+        for (const spec of specs) judges.push(await named(spec));
+        suitesIn.push({ ...s.suite, judges });
+      }
+      // the run's own harmful and harmless suites join the table when `evaluate` does not list them
+      const mainKey = suiteKey(base, pl.suites.harmful);
+      if (!suitesIn.some((s) => s.key === mainKey))
+        suitesIn.unshift({ name: suiteName(base, pl.suites.harmful), role: 'harmful', items: suites.harmful.items, key: mainKey, judges: await Promise.all(defaults.map(named)), groupBy: [], scoring: 'loglik', suffixAnalysis: false });
+      const harmlessKey = suiteKey(base, pl.suites.evalHarmless);
+      if (!suitesIn.some((s) => s.role === 'harmless'))
+        suitesIn.push({ name: suiteName(base, pl.suites.evalHarmless), role: 'harmless', items: suites.evalHarmless.items, key: harmlessKey, judges: await Promise.all(defaults.map(named)), groupBy: [], scoring: 'loglik', suffixAnalysis: false });
+      experiments = await runExperiments(
+        lens,
+        { P: params, context: out.context, attribution: out.attribution, mainKey, suites: suitesIn, sweep: pl.sweep ?? {}, clampValue: out.results.clampValue },
+        run,
+        ctx,
+      );
+      for (const w of experiments.warnings) ctx.log(`warning: ${w}`);
+    }
     const seconds = (performance.now() - t0) / 1000;
     run.write('results.json', { ...out.results, seconds, memory: { plannedPeakBytes: shortcut.peakBytes, capBytes: Number.isFinite(cap) ? cap : null, saesResident, peakResidentSaeLayers: provider.peakResident } });
     run.write('generations.json', out.generations);
     const outputs = ['results.json', 'generations.json'];
+    if (experiments) {
+      run.write('experiments.json', experiments);
+      writeTextAtomic(path.join(runDirPath, 'experiments.csv'), tableCsv(experiments));
+      outputs.push('experiments.json', 'experiments.csv');
+    }
     if (out.graph) {
       run.write('graph.json', out.graph);
       run.write(
         'graph.neuronpedia.json',
-        toNeuronpediaGraph(out.graph, { slug: runId, scan: model.config.hfArchitecture, prompt: suites.harmful.prompts[0], promptTokens: tokenizer.tokens(tokenizer.encodeInstruction(suites.harmful.prompts[0])) }),
+        toNeuronpediaGraph(out.graph, { slug: runId, scan: neuronpediaModel(out.graph.nodes.find((n) => n.neuronpediaId)?.neuronpediaId) ?? path.basename(path.resolve(pl.model ?? '.')), prompt: suites.harmful.prompts[0], promptTokens: tokenizer.tokens(tokenizer.encodeInstruction(suites.harmful.prompts[0])) }),
       );
       outputs.push('graph.json', 'graph.neuronpedia.json');
     }
@@ -284,7 +386,7 @@ export async function runPipelineFile(
       finishedAt: new Date().toISOString(),
       timings: { ...out.results.timings, total: seconds },
     });
-    return { runId, runDir: runDirPath, results: out.results, seconds, memory: { plannedPeakBytes: shortcut.peakBytes, capBytes: cap, saesResident, peakResidentSaeLayers: provider.peakResident } };
+    return { runId, runDir: runDirPath, results: out.results, experiments, seconds, memory: { plannedPeakBytes: shortcut.peakBytes, capBytes: cap, saesResident, peakResidentSaeLayers: provider.peakResident } };
   } catch (e) {
     const cancelled = (e as Error).name === 'AbortError' || ctx.signal.aborted;
     writeJsonAtomic(path.join(runDirPath, 'manifest.json'), {
@@ -326,13 +428,21 @@ export function planPipelineFile(pipelineFile: string, capBytes?: number): Pipel
     const params = DiscoveryParamsSchema.parse(pl.params);
     const saeLayerBytes = set.layers.map((l) => set.source(l).estimateBytes());
     const dSae = Math.max(...set.layers.map((l) => set.meta(l).dSae));
+    // every suite the run would read must load: a suite error fails the plan as it would fail the run
+    const harmfulPrompts = loadSuitePrompts(base, pl.suites.harmful).prompts;
+    loadSuitePrompts(base, pl.suites.harmless);
+    loadSuitePrompts(base, pl.suites.evalHarmless);
+    if (pl.suites.harmfulTrain) loadSuitePrompts(base, pl.suites.harmfulTrain);
+    if (pl.suites.pairs) loadPairs(base, pl.suites.pairs);
+    loadEvalSuites(base, pl);
     let seqLen = 64;
+    let tok: ChatTokenizer | null = null;
     try {
-      const tok = ChatTokenizer.fromDir(modelDir);
-      seqLen = Math.max(...loadSuitePrompts(base, pl.suites.harmful).prompts.map((p) => tok.encodeInstruction(p).length));
+      tok = ChatTokenizer.fromDir(modelDir);
     } catch {
       /* no tokenizer: assume 64 tokens */
     }
+    if (tok) seqLen = Math.max(...harmfulPrompts.map((p) => tok!.encodeInstruction(p).length));
     const m = { config: info.config, modelBytes: info.weightBytes, saeLayerBytes, dSae, seqLen, newTokens: params.maxNewTokens };
     const cap = capBytes ?? pl.memoryCapBytes ?? null;
     return {

@@ -3,6 +3,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { BatchStore } from './generate.js';
+import { FILE_LIMITS, readUserJson } from '../engine/io/user-file.js';
 
 export function writeJsonAtomic(file: string, value: unknown): void {
   fs.mkdirSync(path.dirname(file), { recursive: true });
@@ -93,12 +94,7 @@ export class RunDir {
 
 /** Read a JSON file and validate it; errors name the file and the first problem (what = "a pipeline file"). */
 export function readJsonFile<T>(file: string, schema: { safeParse(raw: unknown): { success: true; data: T } | { success: false; error: { issues: Array<{ path: PropertyKey[]; message: string }> } } }, what: string): T {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(fs.readFileSync(file, 'utf8'));
-  } catch (e) {
-    throw new Error(`${file}: cannot read ${what} (${(e as Error).message})`);
-  }
+  const raw = readUserJson(file, { maxBytes: FILE_LIMITS.pipeline, what });
   const p = schema.safeParse(raw);
   if (!p.success) {
     const i = p.error.issues[0];

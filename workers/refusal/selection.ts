@@ -14,6 +14,14 @@ export interface Scored {
   score: number;
 }
 
+/**
+ * Leading positions K* selection skips: the template prefix (W12/W13: BOS, plus the system block for
+ * Llama-3; default) or only the BOS ('nonBos', which keeps a Llama-3 system preamble in the average).
+ */
+export function selectionSkip(codec: Pick<Lens['codec'], 'skipPrefix' | 'bosTokenId'>, rule: 'skipPrefix' | 'nonBos' = 'skipPrefix'): number {
+  return rule === 'nonBos' ? (codec.bosTokenId !== null ? 1 : 0) : codec.skipPrefix;
+}
+
 function topK(c: Scored[], k: number): Scored[] {
   return [...c].sort((a, b) => b.score - a.score || a.layer - b.layer || a.index - b.index).slice(0, k);
 }

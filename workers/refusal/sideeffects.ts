@@ -19,7 +19,8 @@ export async function ceLoss(
   lens: Lens,
   p: { items: CeItem[]; hooks?: (rows: number) => Promise<{ hooks: Hooks; dispose(): void }>; batchSize?: number; normalise?: 'labels' | 'compat' },
   ctx: StepCtx,
-): Promise<{ ce: number; tokens: number }> {
+): Promise<{ ce: number; tokens: number; perItem: Array<{ sum: number; tokens: number; slots: number }> }> {
+  const perItem: Array<{ sum: number; tokens: number; slots: number }> = [];
   let sum = 0;
   let nTok = 0;
   let compatSum = 0;
@@ -48,11 +49,18 @@ export async function ceLoss(
         const oh = tf.oneHot(tf.tensor1d(target.flat(), 'int32'), V);
         const nll = tf.neg(tf.sum(tf.mul(lp, oh), 1));
         const m = tf.tensor1d(mask.flat());
-        return [tf.sum(tf.mul(nll, m)), tf.sum(m)];
+        // per-row sums (for bootstrap intervals over items); totals are their sums
+        return [tf.sum(tf.reshape(tf.mul(nll, m), [B, T]), 1), tf.sum(tf.reshape(m, [B, T]), 1)];
       });
-      const sv = s.dataSync()[0], nv = n.dataSync()[0];
+      const rs = s.dataSync(), rn = n.dataSync();
       s.dispose();
       n.dispose();
+      let sv = 0, nv = 0;
+      for (let b = 0; b < B; b++) {
+        perItem.push({ sum: rs[b], tokens: rn[b], slots: T });
+        sv += rs[b];
+        nv += rn[b];
+      }
       sum += sv;
       nTok += nv;
       compatSum += sv;
@@ -62,5 +70,5 @@ export async function ceLoss(
     }
   }
   const ce = p.normalise === 'compat' ? compatSum / Math.max(1, compatN) : sum / Math.max(1, nTok);
-  return { ce, tokens: nTok };
+  return { ce, tokens: nTok, perItem };
 }

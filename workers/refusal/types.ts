@@ -51,6 +51,8 @@ export interface ChatCodec {
   skipPrefix: number;
   /** Chat end-of-turn id (W7), if any. */
   endOfTurnId: number | null;
+  /** Plain text to ids without the chat template or special tokens (text CE, answer prefills). */
+  encodeText?(text: string): number[];
 }
 
 /** The model, its SAEs and its tokenizer: what the steps run on. */

@@ -18,6 +18,11 @@ import { FileFormatError } from '../engine/errors.js';
 import { LogicalMatrix, openNpzContainer, openSafetensorsContainer, type RawArray, type RawContainer } from './source.js';
 import { TfSae, makeSlice, type SaeArrays, type SaeSlice } from './sae.js';
 import type { SaeArchitecture, SaeFormat, SaeMeta } from './types.js';
+import { FILE_LIMITS, readUserJson } from '../engine/io/user-file.js';
+import { parseSaeLensConfig, roundToDtype, type SaeDtype } from './saelens-config.js';
+import { neuronpediaSourceId } from '../../common/neuronpedia.js';
+import { resolveHfPath } from '../engine/io/hf-cache.js';
+import { registryEntryFor, registryLoadOptions } from './releases.js';
 
 export type SaeLayout = SaeFormat | 'gemmascope-tree';
 
@@ -36,6 +41,8 @@ export interface LoadSaeOptions {
   normScalingFactor?: number;
   /** Llama Scope threshold rule (W11): 'corrected' θ·s (default) or 'legacy' θ (SAELens ≤ 5.10.2). */
   llamaScopeThreshold?: 'corrected' | 'legacy';
+  /** Neuronpedia source id to report (e.g. from the release registry), instead of the one derived from files. */
+  neuronpediaId?: string | null;
   /** Model d_model: refuse an SAE whose d_in differs. */
   expectDModel?: number;
   /** Scan loaded weights for NaN/Inf (default true). */
@@ -67,17 +74,9 @@ export interface SaeSource {
 // -------------------------------------------------------------------------------------- helpers
 
 function readJson(file: string): Record<string, unknown> {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new FileFormatError(file, `cannot read (${(e as Error).message})`);
-  }
-  try {
-    return JSON.parse(text) as Record<string, unknown>;
-  } catch (e) {
-    throw new FileFormatError(file, `not valid JSON (${(e as Error).message})`);
-  }
+  const v = readUserJson(file, { maxBytes: FILE_LIMITS.config, what: path.basename(file) });
+  if (!v || typeof v !== 'object' || Array.isArray(v)) throw new FileFormatError(file, 'expected a JSON object');
+  return v as Record<string, unknown>;
 }
 
 function isDir(p: string): boolean {
@@ -149,9 +148,9 @@ interface Plan {
   checkFinite: boolean;
 }
 
-function vec(a: RawArray, scale = 1): () => Float32Array {
+function vec(a: RawArray, scale = 1, dtype: SaeDtype = 'float32'): () => Float32Array {
   return () => {
-    const v = a.readAll();
+    const v = roundToDtype(a.readAll(), dtype);
     if (scale !== 1) {
       const s = Math.fround(scale);
       for (let i = 0; i < v.length; i++) v[i] = v[i]! * s;
@@ -251,30 +250,71 @@ function makeSource(plan: Plan): SaeSource {
 
 // -------------------------------------------------------------------------------------- formats
 
-function gemmaScopeInfo(file: string): { layer: number | null; width: string | null; l0: number | null; kind: string | null } {
+interface GemmaScopeInfo {
+  layer: number | null;
+  width: string | null;
+  l0: number | null;
+  /** "2b", "9b-it", … from a gemma-scope-{size}-{pt|it}-{site} folder or HF cache repo folder. */
+  model: string | null;
+  site: 'res' | 'mlp' | 'att' | null;
+  canonical: boolean;
+  embedding: boolean;
+}
+
+function gemmaScopeInfo(file: string): GemmaScopeInfo {
   const parts = path.resolve(file).split(path.sep);
-  let layer: number | null = null;
-  let width: string | null = null;
-  let l0: number | null = null;
-  let kind: string | null = null;
+  const out: GemmaScopeInfo = { layer: null, width: null, l0: null, model: null, site: null, canonical: false, embedding: false };
   for (const p of parts) {
     let m: RegExpExecArray | null;
-    if ((m = /^layer_(\d+)$/.exec(p))) layer = Number(m[1]);
-    else if ((m = /^width_(\w+)$/.exec(p))) width = m[1]!;
-    else if ((m = /^average_l0_(\d+)$/.exec(p))) l0 = Number(m[1]);
-    else if ((m = /^gemma-scope-([\w.]+)-(pt|it)-(res|mlp|att)(-canonical)?$/.exec(p))) kind = `${m[1]}-${m[3]}`;
+    if ((m = /^layer_(\d+)$/.exec(p))) out.layer = Number(m[1]);
+    else if (p === 'embedding') out.embedding = true;
+    else if ((m = /^width_(\w+)$/.exec(p))) out.width = m[1]!;
+    else if ((m = /^average_l0_(\d+)$/.exec(p))) out.l0 = Number(m[1]);
+    else if (p === 'canonical') out.canonical = true;
+    else if ((m = /^(?:models--google--)?gemma-scope-([\w.]+)-(pt|it)-(res|mlp|att)(-canonical)?$/.exec(p))) {
+      out.model = m[2] === 'it' ? `${m[1]}-it` : m[1]!;
+      out.site = m[3] as GemmaScopeInfo['site'];
+      if (m[4]) out.canonical = true;
+    }
   }
-  return { layer, width, l0, kind };
+  return out;
+}
+
+/**
+ * Neuronpedia id of a Gemma Scope file: the registry's (SAELens yaml) id when the release lists this
+ * layer/width/L0, so the canonical pick gets the bare id and the others `__l0-{k}`; for a (layer, width)
+ * the registry does not list, `__l0-{k}` (only a `canonical` folder is known to be the bare id).
+ */
+function gemmaScopeNeuronpediaId(info: GemmaScopeInfo, layer: number, site: 'res' | 'mlp' | 'att', notes: string[]): string | null {
+  if (!info.model || !info.width || layer < 0) return null;
+  const model = `gemma-2-${info.model}`;
+  if (info.l0 !== null) {
+    const pt = info.model.endsWith('-it') ? `${info.model.slice(0, -3)}-it` : `${info.model}-pt`;
+    const hit = registryEntryFor(`google/gemma-scope-${pt}-${site}`, `layer_${layer}/width_${info.width}/average_l0_${info.l0}`);
+    if (hit) return hit.entry.neuronpedia;
+  }
+  if (info.canonical) return neuronpediaSourceId({ model, layer, release: 'gemmascope', site, width: info.width });
+  if (info.l0 === null) return null;
+  notes.push('Neuronpedia id from the naming rule (this layer/width/L0 is not in the release registry)');
+  return neuronpediaSourceId({ model, layer, release: 'gemmascope', site, width: info.width, l0: info.l0 });
+}
+
+/** The stored names SAELens's gemma_2 loader maps to state-dict keys ("w_enc" → "W_enc"). */
+function gemmaKey(c: RawContainer, key: string): string {
+  const lower = `w_${key.slice(2)}`;
+  return key.startsWith('W_') && !c.has(key) && c.has(lower) ? lower : key;
 }
 
 function openGemmaScope(p: string, opts: LoadSaeOptions, extraNotes: string[] = []): SaeSource {
   const file = isDir(p) ? path.join(p, 'params.npz') : p;
   const c = openNpzContainer(file);
   return sourceFrom(c, opts, () => {
-    const W_enc = need(c, 'W_enc', 'encoder');
+    const names = ['W_enc', 'W_dec', 'b_enc', 'b_dec', 'threshold', 'scaling_factor'];
+    checkTensorNames(c, [...names, 'w_enc', 'w_dec']);
+    const W_enc = need(c, gemmaKey(c, 'W_enc'), 'encoder');
     if (W_enc.shape.length !== 2) throw new FileFormatError(file, `W_enc has shape [${W_enc.shape}], expected 2-D`);
     const [dIn, dSae] = W_enc.shape as [number, number];
-    const W_dec = need(c, 'W_dec', 'decoder');
+    const W_dec = need(c, gemmaKey(c, 'W_dec'), 'decoder');
     const b_enc = need(c, 'b_enc', 'encoder bias');
     const b_dec = need(c, 'b_dec', 'decoder bias');
     checkShape(W_dec, [dSae, dIn], 'decoder');
@@ -283,14 +323,20 @@ function openGemmaScope(p: string, opts: LoadSaeOptions, extraNotes: string[] = 
     if (!c.has('threshold')) throw new FileFormatError(file, `missing threshold "threshold" (has: ${c.names().join(', ')}); Gemma Scope SAEs are JumpReLU`);
     const thr = c.get('threshold');
     checkShape(thr, [dSae], 'threshold');
-    const info = gemmaScopeInfo(file);
-    const layer = opts.layer ?? info.layer ?? -1;
-    const site = info.kind?.endsWith('-mlp') ? 'mlp' : info.kind?.endsWith('-att') ? 'att' : 'res';
-    const hookPoint =
-      opts.hookPoint ?? (layer < 0 ? '' : site === 'mlp' ? `blocks.${layer}.hook_mlp_out` : site === 'att' ? `blocks.${layer}.attn.hook_z` : `blocks.${layer}.hook_resid_post`);
     const notes = [...extraNotes];
+    // gemma_2 configs set finetuning_scaling_factor false: a non-unit scaling_factor is refused.
+    scalingFactorFold(c, dSae, false, file, notes);
+    const info = gemmaScopeInfo(file);
+    const layer = opts.layer ?? (info.embedding ? 0 : info.layer) ?? -1;
+    const site = info.site ?? 'res';
+    const hookPoint =
+      opts.hookPoint ??
+      (info.embedding ? 'hook_embed' : layer < 0 ? '' : site === 'mlp' ? `blocks.${layer}.hook_mlp_out` : site === 'att' ? `blocks.${layer}.attn.hook_z` : `blocks.${layer}.hook_resid_post`);
     if (layer < 0) notes.push('layer unknown (not in the path): pass the layer option');
-    const model = info.kind ? info.kind.replace(/-(res|mlp|att)$/, '') : null;
+    // SAELens gemma_2 loader: embedding SAEs were trained on embeddings without the √d_model scale.
+    const emb = info.embedding ? Math.sqrt(dIn) : 1;
+    if (info.embedding) notes.push(`embedding SAE: W_enc/√d_in, W_dec·√d_in (√${dIn}), as SAELens's gemma_2 loader`);
+    const auto = info.embedding ? null : gemmaScopeNeuronpediaId(info, layer, site, notes);
     const meta: SaeMeta = {
       id:
         info.layer !== null && info.width
@@ -305,15 +351,15 @@ function openGemmaScope(p: string, opts: LoadSaeOptions, extraNotes: string[] = 
       dSae,
       k: null,
       applyBDecToInput: false,
-      neuronpediaId: model && info.width && layer >= 0 ? `gemma-2-${model}/${layer}-gemmascope-${site}-${info.width}` : null,
+      neuronpediaId: opts.neuronpediaId !== undefined ? opts.neuronpediaId : auto,
       notes,
     };
     const plan: Plan = {
       meta,
       files: [file],
       containers: [c],
-      W_enc: new LogicalMatrix(W_enc, false),
-      W_dec: new LogicalMatrix(W_dec, false),
+      W_enc: new LogicalMatrix(W_enc, false, 1 / emb),
+      W_dec: new LogicalMatrix(W_dec, false, emb),
       b_enc: vec(b_enc),
       b_dec: vec(b_dec),
       threshold: vec(thr),
@@ -323,72 +369,84 @@ function openGemmaScope(p: string, opts: LoadSaeOptions, extraNotes: string[] = 
   });
 }
 
+/**
+ * SAELens `scaling_factor` tensor (read_sae_components_from_disk / gemma_2 loader): all ones → dropped;
+ * otherwise only a pre-6 `finetuning_scaling_factor: true` SAE may use it (SAELens ≤ 5 multiplies the
+ * features by it before decoding: folded into the decoder rows here); anything else is refused, as
+ * SAELens 6 refuses it.
+ */
+function scalingFactorFold(c: RawContainer, dSae: number, finetuning: boolean, cfgFile: string, notes: string[]): (() => Float32Array) | null {
+  if (!c.has('scaling_factor')) return null;
+  const t = c.get('scaling_factor');
+  checkShape(t, [dSae], 'scaling factor');
+  const v = t.readAll();
+  // torch.allclose(x, ones): |x − 1| ≤ 1e-8 + 1e-5·1
+  const unit = v.every((x) => Math.abs(x - 1) <= 1e-8 + 1e-5);
+  if (unit) {
+    notes.push('scaling_factor tensor is all ones: dropped (as SAELens does)');
+    return null;
+  }
+  if (!finetuning) {
+    throw new FileFormatError(
+      c.file,
+      `tensor "scaling_factor" is not all ones but ${cfgFile} does not set finetuning_scaling_factor: true (SAELens refuses this SAE: "Scaling factor is present but finetuning_scaling_factor is False")`,
+    );
+  }
+  notes.push('finetuning scaling_factor (SAELens ≤ 5): features multiplied by it before decoding, folded into the decoder rows');
+  return () => v;
+}
+
+/** Stored tensors an SAE may hold; anything else (SAELens load_state_dict is strict) is refused by name. */
+function checkTensorNames(c: RawContainer, allowed: string[]): void {
+  const extra = c.names().filter((n) => !allowed.includes(n));
+  if (extra.length) throw new FileFormatError(c.file, `unexpected tensor${extra.length > 1 ? 's' : ''} ${extra.map((n) => `"${n}"`).join(', ')} (this SAE may hold ${allowed.join(', ')}); refusing rather than ignoring`);
+}
+
 function openSaeLens(p: string, opts: LoadSaeOptions): SaeSource {
   const dir = folderOf(p);
   const cfgPath = path.join(dir, 'cfg.json');
   const wPath = path.join(dir, 'sae_weights.safetensors');
-  const cfg = readJson(cfgPath);
+  const cfg = parseSaeLensConfig(readJson(cfgPath), cfgPath);
   if (!exists(wPath)) throw new FileFormatError(wPath, 'missing: a SAELens folder needs sae_weights.safetensors next to cfg.json');
-  const md = (cfg.metadata ?? {}) as Record<string, unknown>;
-  const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
-  const dIn = num(cfg.d_in);
-  const dSaeCfg = num(cfg.d_sae);
-  if (dIn === null || dSaeCfg === null) throw new FileFormatError(cfgPath, 'd_in and d_sae must be numbers');
-  const archRaw = String(cfg.architecture ?? 'standard');
-  const actFn = String(cfg.activation_fn_str ?? cfg.activation_fn ?? 'relu');
-  const kwargs = (cfg.activation_fn_kwargs ?? {}) as Record<string, unknown>;
-  let architecture: SaeArchitecture;
-  let k: number | null = null;
-  if (archRaw === 'jumprelu') architecture = 'jumprelu';
-  else if (archRaw === 'topk' || actFn === 'topk') {
-    architecture = 'topk';
-    k = num(cfg.k) ?? num(kwargs.k);
-    if (k === null) throw new FileFormatError(cfgPath, 'topk SAE without k (cfg.k or activation_fn_kwargs.k)');
-  } else if (archRaw === 'standard') {
-    if (actFn !== 'relu') throw new FileFormatError(cfgPath, `activation function "${actFn}" is not supported (relu, topk)`);
-    architecture = 'relu';
-  } else throw new FileFormatError(cfgPath, `architecture "${archRaw}" is not supported (standard, jumprelu, topk)`);
-  const norm = String(cfg.normalize_activations ?? 'none');
-  const notes: string[] = [];
+  const { dIn, dSae, architecture, k, dtype } = cfg;
+  const notes: string[] = [...cfg.notes];
   let f = 1;
-  if (norm === 'expected_average_only_in') {
-    const given = opts.normScalingFactor ?? num(cfg.norm_scaling_factor);
-    if (given === null || given === undefined) {
+  if (cfg.normalize === 'expected_average_only_in') {
+    const given = opts.normScalingFactor;
+    if (given === undefined) {
       throw new FileFormatError(
         cfgPath,
-        'normalize_activations is "expected_average_only_in" but the norm scaling factor is not in cfg.json (SAELens takes it from pretrained_saes.yaml): pass it (option normScalingFactor / --norm-scaling-factor)',
+        'normalize_activations is "expected_average_only_in" but the norm scaling factor is not in cfg.json (SAELens takes it from pretrained_saes.yaml): open it by release (sae info --release …), or pass it (option normScalingFactor / --norm-scaling-factor)',
       );
     }
     if (!(given > 0)) throw new FileFormatError(cfgPath, `norm scaling factor must be positive, got ${given}`);
     f = given;
-    notes.push(`folded norm scaling factor ${f} (expected_average_only_in): W_enc·f, W_dec/f, b_dec/f`);
-  } else if (norm !== 'none') {
-    throw new FileFormatError(cfgPath, `normalize_activations "${norm}" is not supported (none, expected_average_only_in)`);
-  }
-  if (String(cfg.reshape_activations ?? 'none') !== 'none') {
-    throw new FileFormatError(cfgPath, `reshape_activations "${String(cfg.reshape_activations)}" is not supported`);
+    notes.push(`folded norm scaling factor ${f} (expected_average_only_in, as SAELens from_pretrained): W_enc·f, W_dec/f, b_dec/f`);
   }
   const c = openSafetensorsContainer(wPath);
   return sourceFrom(c, opts, () => {
+    const thrNames = architecture === 'jumprelu' ? ['threshold', 'log_threshold'] : [];
+    checkTensorNames(c, ['W_enc', 'W_dec', 'b_enc', 'b_dec', 'scaling_factor', ...thrNames]);
     const W_enc = need(c, 'W_enc', 'encoder');
-    checkShape(W_enc, [dIn, dSaeCfg], 'encoder');
+    checkShape(W_enc, [dIn, dSae], 'encoder');
     const W_dec = need(c, 'W_dec', 'decoder');
-    checkShape(W_dec, [dSaeCfg, dIn], 'decoder');
+    checkShape(W_dec, [dSae, dIn], 'decoder');
     const b_enc = need(c, 'b_enc', 'encoder bias');
-    checkShape(b_enc, [dSaeCfg], 'encoder bias');
+    checkShape(b_enc, [dSae], 'encoder bias');
     const b_dec = need(c, 'b_dec', 'decoder bias');
     checkShape(b_dec, [dIn], 'decoder bias');
+    const sf = scalingFactorFold(c, dSae, cfg.finetuningScalingFactor, cfgPath, notes);
     let threshold: (() => Float32Array) | null = null;
     if (architecture === 'jumprelu') {
       if (c.has('threshold')) {
         const t = c.get('threshold');
-        checkShape(t, [dSaeCfg], 'threshold');
-        threshold = vec(t);
+        checkShape(t, [dSae], 'threshold');
+        threshold = vec(t, 1, dtype);
       } else if (c.has('log_threshold')) {
         const t = c.get('log_threshold');
-        checkShape(t, [dSaeCfg], 'threshold');
-        threshold = () => t.readAll().map((x) => Math.exp(x));
-        notes.push('threshold = exp(log_threshold)');
+        checkShape(t, [dSae], 'threshold');
+        threshold = () => roundToDtype(t.readAll().map((x) => Math.exp(x)), dtype);
+        notes.push('threshold = exp(log_threshold) (SAELens training checkpoint)');
       } else throw new FileFormatError(wPath, `missing threshold "threshold" for a jumprelu SAE (has: ${c.names().join(', ')})`);
       if (opts.llamaScopeThreshold === 'legacy') {
         if (f === 1) throw new FileFormatError(cfgPath, 'legacy Llama Scope threshold asked for, but this SAE has no norm scaling factor to undo');
@@ -397,7 +455,14 @@ function openSaeLens(p: string, opts: LoadSaeOptions): SaeSource {
         notes.push(`legacy Llama Scope threshold (SAELens ≤ 5.10.2, W11): stored threshold / ${f}`);
       }
     }
-    const hook = String(md.hook_name ?? cfg.hook_name ?? '');
+    const W_dec0 = new LogicalMatrix(W_dec, false, 1 / f, { round: dtype, rowScale: sf ?? undefined });
+    // TopK rescale_acts_by_decoder_norm: SAELens computes ‖W_dec‖ at run time from the (already folded)
+    // decoder; folding n = ‖W_dec_i‖ (fold_W_dec_norm) gives the same top-k and the same output.
+    let norms: Float32Array | null = null;
+    const n = () => (norms ??= W_dec0.rowNorms());
+    const inv = () => n().map((x) => 1 / x);
+    const rescale = cfg.rescaleActsByDecoderNorm;
+    const hook = cfg.hookName;
     const layer = opts.layer ?? layerFromHook(hook) ?? -1;
     const meta: SaeMeta = {
       id: `saelens:${path.basename(path.resolve(dir))}`,
@@ -407,25 +472,37 @@ function openSaeLens(p: string, opts: LoadSaeOptions): SaeSource {
       layer,
       hookPoint: opts.hookPoint ?? hook,
       dIn,
-      dSae: dSaeCfg,
+      dSae,
       k,
-      applyBDecToInput: Boolean(cfg.apply_b_dec_to_input ?? false),
-      neuronpediaId: (md.neuronpedia_id ?? cfg.neuronpedia_id ?? null) as string | null,
+      applyBDecToInput: cfg.applyBDecToInput,
+      neuronpediaId: opts.neuronpediaId ?? cfg.neuronpediaId,
       notes,
     };
     const plan: Plan = {
       meta,
       files: [cfgPath, wPath],
       containers: [c],
-      W_enc: new LogicalMatrix(W_enc, false, f),
-      W_dec: new LogicalMatrix(W_dec, false, 1 / f),
-      b_enc: vec(b_enc),
-      b_dec: vec(b_dec, 1 / f),
+      W_enc: new LogicalMatrix(W_enc, false, f, { round: dtype, colScale: rescale ? n : undefined }),
+      W_dec: rescale ? new LogicalMatrix(W_dec, false, 1 / f, { round: dtype, rowScale: sf ? () => inv().map((x, i) => x * sf()[i]!) : inv }) : W_dec0,
+      b_enc: rescale ? () => vec(b_enc, 1, dtype)().map((x, i) => x * n()[i]!) : vec(b_enc, 1, dtype),
+      b_dec: vec(b_dec, 1 / f, dtype),
       threshold,
       checkFinite: opts.checkFinite ?? true,
     };
     return plan;
   });
+}
+
+/**
+ * Llama Scope (fnlp Llama3_1-8B-Base-L{l}{R|A|M}-{8|32}x) as Neuronpedia names it: llama3.1-8b/{l}-llamascope-{res|att|mlp}-{32k|131k}.
+ * Only for the 8B base model's width (d_model 4096) and a recognised folder or hook; otherwise unknown (null).
+ */
+function llamaScopeNeuronpediaId(dir: string, hook: string, layer: number, dIn: number, dSae: number): string | null {
+  if (dIn !== 4096 || layer < 0) return null;
+  const m = /L(\d+)([RAM])-(\d+)x/.exec(path.basename(path.resolve(dir)));
+  const site = m ? ({ R: 'res', A: 'att', M: 'mlp' } as const)[m[2] as 'R' | 'A' | 'M'] : /hook_resid_post$/.test(hook) ? 'res' : /hook_attn_out$/.test(hook) ? 'att' : /hook_mlp_out$/.test(hook) ? 'mlp' : null;
+  if (!site) return null;
+  return neuronpediaSourceId({ model: 'llama3.1-8b', layer, release: 'llamascope', site, width: dSae });
 }
 
 function openLlamaScope(p: string, opts: LoadSaeOptions): SaeSource {
@@ -478,7 +555,7 @@ function openLlamaScope(p: string, opts: LoadSaeOptions): SaeSource {
       dSae,
       k: null,
       applyBDecToInput: false,
-      neuronpediaId: dIn === 4096 && layer >= 0 ? `llama3.1-8b/${layer}-llamascope-res-${Math.round(dSae / 1024)}k` : null,
+      neuronpediaId: opts.neuronpediaId !== undefined ? opts.neuronpediaId : llamaScopeNeuronpediaId(dir, hook, layer, dIn, dSae),
       notes,
     };
     const thr = Math.fround(theta);
@@ -579,11 +656,25 @@ export function registerSaeFormat(name: SaeLayout, opener: SaeOpener): void {
 }
 
 /** Open an SAE from headers only (nothing loaded). */
-export function openSae(p: string, opts: LoadSaeOptions = {}): SaeSource {
+export function openSae(pIn: string, optsIn: LoadSaeOptions = {}): SaeSource {
+  const { p, opts } = resolveSaeInput(pIn, optsIn);
   const layout = opts.format ?? detectLayout(p);
   const opener = registry.get(layout);
   if (!opener) throw new FileFormatError(p, `unknown SAE format "${layout}" (known: ${[...registry.keys()].join(', ')})`);
   return opener(p, opts);
+}
+
+/**
+ * A path in the Hugging Face cache (repo root, snapshot, symlinked blobs) → the folder to read; a file of
+ * a registry release also gets the options SAELens's from_pretrained applies for it (layer, hook, norm
+ * scaling factor, Neuronpedia id). Explicit options win.
+ */
+export function resolveSaeInput(pIn: string, opts: LoadSaeOptions): { p: string; opts: LoadSaeOptions; notes: string[] } {
+  const loc = resolveHfPath(pIn);
+  if (!loc.repoId || !loc.subpath) return { p: loc.path, opts, notes: loc.notes };
+  const hit = registryEntryFor(loc.repoId, loc.subpath);
+  if (!hit) return { p: loc.path, opts, notes: loc.notes };
+  return { p: loc.path, opts: { ...registryLoadOptions(hit.release, hit.entry), ...opts }, notes: [...loc.notes, `registry: ${hit.release.id} ${hit.entry.id}`] };
 }
 
 /** Open, load every weight, close the files. */
@@ -604,7 +695,8 @@ export function loadSaeSync(p: string, opts: LoadSaeOptions = {}): TfSae {
  * float32 bytes the SAE(s) at `p` take once loaded, from headers only. For a gemma-scope tree: the sum
  * over layers (or the layers given) of the files that would be picked.
  */
-export function estimateSaeBytes(p: string, opts: LoadSaeOptions & { layers?: number[] } = {}): number {
+export function estimateSaeBytes(pIn: string, opts: LoadSaeOptions & { layers?: number[] } = {}): number {
+  const p = resolveHfPath(pIn).path;
   const layout = opts.format ?? detectLayout(p);
   if (layout === 'gemmascope-tree' && opts.layer === undefined) {
     let total = 0;

@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { FileFormatError } from '../engine/errors.js';
+import { resolveHfPath } from '../engine/io/hf-cache.js';
 import { detectLayout, openSae, scanGemmaScopeTree, type LoadSaeOptions, type SaeSource } from './load.js';
 import { encodeSlice, type SaeSlice, type TfSae } from './sae.js';
 import type { SaeMeta } from './types.js';
@@ -35,6 +36,7 @@ export class SaeSet {
    */
   static open(spec: SaeSetSpec, opts: SaeSetOptions = {}): SaeSet {
     const set = new SaeSet(opts);
+    if (typeof spec === 'string') spec = resolveHfPath(spec).path; // HF cache repo root / snapshot
     if (typeof spec !== 'string') {
       const entries = Array.isArray(spec)
         ? (spec as ReadonlyArray<{ layer: number; path: string }>)

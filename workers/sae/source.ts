@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import { FileFormatError } from '../engine/errors.js';
 import { NpzFile } from '../engine/io/npy.js';
 import { SafetensorsFile, toFloat32, type SafetensorsDtype } from '../engine/io/safetensors.js';
+import { roundToDtype, type SaeDtype } from './saelens-config.js';
 
 /** One stored array, readable by row ranges. */
 export interface RawArray {
@@ -99,15 +100,27 @@ export function openSafetensorsContainer(path: string): RawContainer {
   };
 }
 
+/** Per-element work done on every read of a logical matrix, in SAELens's order: dtype cast, then folds. */
+export interface MatrixFold {
+  /** Round the stored values to this dtype first (SAELens casts the state dict to cfg.dtype). */
+  round?: SaeDtype;
+  /** Logical row r multiplied by rowScale()[r]. */
+  rowScale?: () => Float32Array;
+  /** Logical column c multiplied by colScale()[c]. */
+  colScale?: () => Float32Array;
+}
+
 /**
  * A logical 2-D matrix [rows, cols] backed by a stored array that is either the same ([rows, cols]) or
- * its transpose ([cols, rows]), every value multiplied by `scale` on read.
+ * its transpose ([cols, rows]), every value multiplied by `scale` (and the optional per-row/column
+ * factors of `fold`) on read.
  */
 export class LogicalMatrix {
   constructor(
     readonly raw: RawArray,
     readonly transposed: boolean,
     readonly scale: number = 1,
+    readonly fold: MatrixFold = {},
   ) {}
 
   get rows(): number {
@@ -118,10 +131,24 @@ export class LogicalMatrix {
     return this.transposed ? this.raw.shape[0]! : this.raw.shape[1]!;
   }
 
-  private scaled(a: Float32Array): Float32Array {
-    if (this.scale !== 1) {
-      const s = Math.fround(this.scale);
-      for (let i = 0; i < a.length; i++) a[i] = a[i]! * s;
+  /** Cast and fold a logical block whose rows are `rowIdx` (null: all) and columns `colIdx` (null: all). */
+  private finish(a: Float32Array, rowIdx: number[] | null, colIdx: number[] | null): Float32Array {
+    const { round, rowScale, colScale } = this.fold;
+    if (round) roundToDtype(a, round);
+    const nc = colIdx ? colIdx.length : this.cols;
+    const nr = a.length / Math.max(1, nc);
+    const s = Math.fround(this.scale);
+    const rs = rowScale?.();
+    const cs = colScale?.();
+    if (!rs && !cs) {
+      if (this.scale !== 1) for (let i = 0; i < a.length; i++) a[i] = a[i]! * s;
+      return a;
+    }
+    const cf = new Float32Array(nc);
+    for (let j = 0; j < nc; j++) cf[j] = s * (cs ? cs[colIdx ? colIdx[j]! : j]! : 1);
+    for (let r = 0; r < nr; r++) {
+      const rf = rs ? rs[rowIdx ? rowIdx[r]! : r]! : 1;
+      for (let j = 0, b = r * nc; j < nc; j++) a[b + j] = a[b + j]! * cf[j]! * rf;
     }
     return a;
   }
@@ -132,7 +159,7 @@ export class LogicalMatrix {
     const sC = this.raw.shape[1]!;
     if (!this.raw.rowReads) {
       const a = this.raw.readAll();
-      return this.scaled(this.transposed ? transpose(a, sR, sC) : a);
+      return this.finish(this.transposed ? transpose(a, sR, sC) : a, null, null);
     }
     const out = new Float32Array(sR * sC);
     const chunk = Math.max(1, Math.floor((32 << 20) / 4 / Math.max(1, sC)));
@@ -142,19 +169,21 @@ export class LogicalMatrix {
       if (!this.transposed) out.set(block, r0 * sC);
       else for (let r = r0; r < r1; r++) for (let c = 0, b = (r - r0) * sC; c < sC; c++) out[c * sR + r] = block[b + c]!;
     }
-    return this.scaled(out);
+    return this.finish(out, null, null);
   }
 
   /** Rows [r0, r1). Chunked reads when transposed so memory stays ~ the slice. */
   readRows(r0: number, r1: number): Float32Array {
-    if (!this.transposed) return this.scaled(this.raw.readRows(r0, r1));
-    return this.readColumnsOf(true, range(r0, r1));
+    const rows = range(r0, r1);
+    if (!this.transposed) return this.finish(this.raw.readRows(r0, r1), rows, null);
+    return this.finish(this.readColumnsOf(true, rows), rows, null);
   }
 
   /** Columns [c0, c1), [rows, c1 − c0] C order (one contiguous read when stored transposed). */
   readColumnRange(c0: number, c1: number): Float32Array {
-    if (!this.transposed) return this.readColumnsOf(false, range(c0, c1));
-    return this.scaled(transpose(this.raw.readRows(c0, c1), c1 - c0, this.rows));
+    const cols = range(c0, c1);
+    if (!this.transposed) return this.finish(this.readColumnsOf(false, cols), null, cols);
+    return this.finish(transpose(this.raw.readRows(c0, c1), c1 - c0, this.rows), null, cols);
   }
 
   /** Selected columns, [rows, idx.length] C order. */
@@ -167,13 +196,13 @@ export class LogicalMatrix {
         const col = this.raw.readRows(c, c + 1);
         for (let r = 0; r < rows; r++) out[r * idx.length + j] = col[r]!;
       });
-      return this.scaled(out);
+      return this.finish(out, null, idx);
     }
-    return this.readColumnsOf(false, idx);
+    return this.finish(this.readColumnsOf(false, idx), null, idx);
   }
 
   /**
-   * Columns `idx` of the stored (non-transposed view) array, streamed in row chunks.
+   * Columns `idx` of the stored (non-transposed view) array, streamed in row chunks, unscaled.
    * When `asRows` is true the result is laid out [idx.length, storedRows] (i.e. rows of our transposed view).
    */
   private readColumnsOf(asRows: boolean, idx: number[]): Float32Array {
@@ -193,7 +222,23 @@ export class LogicalMatrix {
         }
       }
     }
-    return this.scaled(out);
+    return out;
+  }
+
+  /** ‖row r‖₂ of the logical (cast and folded) matrix for every row, streamed in row chunks. */
+  rowNorms(): Float32Array {
+    const n = new Float32Array(this.rows);
+    const chunk = Math.max(1, Math.floor((16 << 20) / 4 / Math.max(1, this.cols)));
+    for (let r0 = 0; r0 < this.rows; r0 += chunk) {
+      const r1 = Math.min(this.rows, r0 + chunk);
+      const block = this.readRows(r0, r1);
+      for (let r = r0; r < r1; r++) {
+        let s = 0;
+        for (let c = 0, b = (r - r0) * this.cols; c < this.cols; c++) s += block[b + c]! * block[b + c]!;
+        n[r] = Math.sqrt(s);
+      }
+    }
+    return n;
   }
 }
 

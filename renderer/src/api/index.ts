@@ -12,6 +12,6 @@ export function connectApi(onStatus?: (s: 'connecting' | 'open' | 'closed') => v
     onStatus?.('open');
     return createApiClient(createIpcTransport(bridge));
   }
-  const token = takeTokenFromLocation();
-  return createApiClient(createWsTransport({ url: wsUrlFor(location), token, onStatus, timeoutMs: 120_000 }));
+  takeTokenFromLocation();
+  return createApiClient(createWsTransport({ url: wsUrlFor(location), onStatus, timeoutMs: 120_000 }));
 }

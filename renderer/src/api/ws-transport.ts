@@ -1,27 +1,31 @@
 /**
  * WebSocket transport (headless server): `{id, method, req}` → `{id, ok, result|error}`; events arrive
  * as `{event}`. Reconnects with back-off; calls made while disconnected wait for the connection.
- * The token comes from `?token=` in the page URL (kept in sessionStorage, removed from the address
- * bar); the server also accepts its HttpOnly cookie, so a plain reload works.
+ * A browser authenticates with the server's HttpOnly cookie (set when the printed `?token=` URL is opened;
+ * the server then redirects to the URL without it) — the API never accepts a query token. Node clients
+ * (tests, scripts) pass `token`, sent as `Authorization: Bearer` (the `ws` package takes headers).
  */
 import { ApiError, type ApiEvent, type ApiMethod, type ApiTransport, type WireResult } from '../../../common/api';
 
 export const TOKEN_KEY = 'refusal-workbench.token';
 
-export function takeTokenFromLocation(loc: Location = location, storage: Storage | null = safeSession()): string | null {
+/**
+ * Drop a `?token=` left in the address bar (the server normally redirects it away) so it is not kept in
+ * history; clears any token an older version stored. The cookie authenticates the page.
+ */
+export function takeTokenFromLocation(loc: Location = location, storage: Storage | null = safeSession()): null {
+  storage?.removeItem(TOKEN_KEY);
   const url = new URL(loc.href);
   const t = url.searchParams.get('token');
   if (t) {
-    storage?.setItem(TOKEN_KEY, t);
     url.searchParams.delete('token');
     try {
       history.replaceState(history.state, '', url.pathname + url.search + url.hash);
     } catch {
       /* ignore */
     }
-    return t;
   }
-  return storage?.getItem(TOKEN_KEY) ?? null;
+  return null;
 }
 
 function safeSession(): Storage | null {
@@ -34,6 +38,7 @@ function safeSession(): Storage | null {
 
 export interface WsTransportOptions {
   url: string;
+  /** Node clients only: sent as `Authorization: Bearer` (browsers use the cookie). */
   token?: string | null;
   /** WebSocket constructor (Node tests pass `ws`). */
   WebSocketImpl?: typeof WebSocket;
@@ -42,9 +47,9 @@ export interface WsTransportOptions {
   timeoutMs?: number;
 }
 
-export function wsUrlFor(loc: Location = location, token?: string | null): string {
+export function wsUrlFor(loc: Location = location): string {
   const proto = loc.protocol === 'https:' ? 'wss:' : 'ws:';
-  return `${proto}//${loc.host}/api/ws${token ? `?token=${encodeURIComponent(token)}` : ''}`;
+  return `${proto}//${loc.host}/api/ws`;
 }
 
 export function createWsTransport(opts: WsTransportOptions): ApiTransport & { ready(): Promise<void> } {
@@ -56,13 +61,15 @@ export function createWsTransport(opts: WsTransportOptions): ApiTransport & { re
   let open: Promise<void> | null = null;
   let closed = false;
   let backoff = 250;
-  const url = opts.token && !opts.url.includes('token=') ? `${opts.url}${opts.url.includes('?') ? '&' : '?'}token=${encodeURIComponent(opts.token)}` : opts.url;
+  const url = opts.url;
+  // The third argument is the Node `ws` options object; a browser WebSocket is never given one.
+  const wsOptions = opts.token ? [undefined, { headers: { Authorization: `Bearer ${opts.token}` } }] : [];
 
   function connect(): Promise<void> {
     if (open) return open;
     opts.onStatus?.('connecting');
     open = new Promise<void>((resolve, reject) => {
-      const ws = new WS(url);
+      const ws = new (WS as unknown as new (url: string, ...rest: unknown[]) => WebSocket)(url, ...wsOptions);
       socket = ws;
       let opened = false;
       ws.onopen = () => {

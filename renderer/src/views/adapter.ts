@@ -193,6 +193,12 @@ export function fromShellApi(api: ShellApi): ViewApi {
       }
       return out;
     },
+    // a shell from before the built-in suites has no `suites` group: the view then lists none
+    listBuiltinSuites: async () => (api.suites ? api.suites.builtin() : []),
+    async importBuiltinSuite(name) {
+      const r = await api.suites.importBuiltin({ name });
+      return { id: r.path, suite: (await readJson(r.path)) as PromptSuite };
+    },
     async saveSuite(id, suite) {
       // bundled (sources/…) suites are saved as the project's own copy
       const p = id && !id.startsWith('sources/') ? id : `suites/${slug(suite.name)}.json`;
@@ -241,6 +247,9 @@ export function fromShellApi(api: ShellApi): ViewApi {
         memoryBytes: Number(r.memoryBytes ?? estimateBytes(params, dtype)),
       } satisfies ModelVM;
     },
+    // an older shell (or a test double) may not serve the registry yet
+    saeReleases: async () => ((api as Partial<ShellApi>).saes ? api.saes.releases() : []),
+    locateRelease: (q) => api.saes.locate(q),
     async saePreflight(folders) {
       const step = await available('sae.preflight');
       if (!step) return null;

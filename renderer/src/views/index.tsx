@@ -10,6 +10,7 @@ import { PlaygroundView } from './playground/PlaygroundView';
 import { ProbesView } from './probes/ProbesView';
 import { CategoriesView } from './categories/CategoriesView';
 import { ExportsView } from './exports/ExportsView';
+import { ResultsView } from './results/ResultsView';
 import '../styles/views.css';
 
 /**
@@ -22,6 +23,7 @@ export const views: Record<string, ComponentType<{ api: WorkbenchApi }>> = {
   models: ModelsView,
   suites: SuitesView,
   runs: RunsView,
+  results: ResultsView,
   graph: GraphView,
   features: FeaturesView,
   playground: PlaygroundView,
@@ -36,6 +38,7 @@ export const viewTitles: Array<{ id: string; title: string; key?: string }> = [
   { id: 'models', title: 'Models & SAEs' },
   { id: 'suites', title: 'Prompt suites' },
   { id: 'runs', title: 'Runs' },
+  { id: 'results', title: 'Results' },
   { id: 'graph', title: 'Graph', key: 'g' },
   { id: 'features', title: 'Features', key: 'f' },
   { id: 'playground', title: 'Playground' },

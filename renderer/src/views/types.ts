@@ -7,7 +7,9 @@
  * fields are ignored, missing optional ones default. Wiring a new backend shape is a change in one adapter.
  */
 
+import type { SaeReleaseInfo, SaeReleaseLocation } from '../../../common/api';
 import type { PromptSuite } from '../../../common/suites/schema';
+import type { BuiltinSuiteEntry } from '../../../common/suites/builtin';
 
 // ───────────────────────────── ids ─────────────────────────────
 
@@ -65,6 +67,9 @@ export interface StoredSuite {
   id: string;
   suite: PromptSuite;
 }
+
+/** A built-in suite (assets/suites/index.json): name, role, count, source, licence, citation, sha256. */
+export type BuiltinSuiteVM = BuiltinSuiteEntry;
 
 // ───────────────────────────── models & SAEs ─────────────────────────────
 
@@ -307,12 +312,19 @@ export interface ViewApi {
   /** Save (create when id is null); returns the stored id. */
   saveSuite?(id: string | null, suite: PromptSuite): Promise<string>;
   deleteSuite?(id: string): Promise<void>;
+  /** The built-in suites shipped with the workbench. */
+  listBuiltinSuites?(): Promise<BuiltinSuiteVM[]>;
+  /** Copy a built-in suite into the project; the copy records the built-in's hash. */
+  importBuiltinSuite?(name: string): Promise<StoredSuite>;
   /** Native file picker (desktop); the view falls back to an <input type=file>. */
   pickFile?(accept: string[]): Promise<{ name: string; text: string } | null>;
 
   chooseFolder?(kind: 'model' | 'sae'): Promise<string | null>;
   inspectModel?(folder?: string): Promise<ModelVM | null>;
   saePreflight?(folders?: string[]): Promise<PreflightVM | null>;
+  /** SAE release registry and its lookup in the local HF cache (issue 15; main side, behind the API). */
+  saeReleases?(): Promise<SaeReleaseInfo[]>;
+  locateRelease?(q: { release: string; width?: string; l0?: number; saeId?: string }): Promise<SaeReleaseLocation>;
 
   listRuns?(): Promise<RunSummaryVM[]>;
   getRunResults?(runId: string): Promise<RunResultsVM | null>;
@@ -543,6 +555,7 @@ export function adaptCategories(raw: unknown, runId = 'categories', manifest?: R
   } else if (rows.length) {
     for (const row of rows) {
       for (const [condition, rate] of Object.entries((row.refusal ?? {}) as Json)) {
+        if (rate === null) continue; // not measured (an empty specific set), not a rate of 0
         const x = (rate ?? {}) as Json;
         interventions.push({ condition, category: str(row.category), refusalRate: num(x.rate), n: num(x.n) });
       }

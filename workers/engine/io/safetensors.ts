@@ -43,7 +43,8 @@ export class SafetensorsFile {
       const lenBuf = Buffer.alloc(8);
       fs.readSync(fd, lenBuf, 0, 8, 0);
       const headerLen = Number(lenBuf.readBigUInt64LE(0));
-      if (headerLen <= 0 || 8 + headerLen > size) {
+      // The format caps headers at 100 MB; beyond that (or past the file) it is not safetensors.
+      if (headerLen <= 0 || headerLen > 100_000_000 || 8 + headerLen > size) {
         throw new FileFormatError(path, `header length ${headerLen} runs past the end of the file (${size} bytes); the file is truncated or not safetensors`);
       }
       const headerBuf = Buffer.alloc(headerLen);
@@ -54,6 +55,7 @@ export class SafetensorsFile {
       } catch {
         throw new FileFormatError(path, 'header is not valid JSON');
       }
+      if (!header || typeof header !== 'object' || Array.isArray(header)) throw new FileFormatError(path, 'header is not a JSON object');
       const dataStart = 8 + headerLen;
       const tensors = new Map<string, TensorInfo>();
       let metadata: Record<string, string> = {};
@@ -62,15 +64,19 @@ export class SafetensorsFile {
           metadata = (raw ?? {}) as Record<string, string>;
           continue;
         }
+        if (!raw || typeof raw !== 'object') throw new FileFormatError(path, `tensor "${name}" has no header entry object`);
         const entry = raw as { dtype?: string; shape?: number[]; data_offsets?: [number, number] };
         const dtype = entry.dtype as SafetensorsDtype;
         if (!(dtype in DTYPE_BYTES)) {
           throw new FileFormatError(path, `tensor "${name}" has unknown dtype "${String(entry.dtype)}" (supported: ${Object.keys(DTYPE_BYTES).join(', ')})`);
         }
         const shape = entry.shape ?? [];
-        const [b, e] = entry.data_offsets ?? [NaN, NaN];
+        if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+          throw new FileFormatError(path, `tensor "${name}" has an invalid shape ${JSON.stringify(entry.shape)}`);
+        }
+        const [b, e] = Array.isArray(entry.data_offsets) ? entry.data_offsets : [NaN, NaN];
         const numel = shape.reduce((a, x) => a * x, 1);
-        if (!Number.isInteger(b) || !Number.isInteger(e) || e - b !== numel * DTYPE_BYTES[dtype]) {
+        if (!Number.isInteger(b) || !Number.isInteger(e) || b < 0 || e - b !== numel * DTYPE_BYTES[dtype]) {
           throw new FileFormatError(path, `tensor "${name}" data_offsets [${b}, ${e}] do not match shape [${shape}] of ${dtype}`);
         }
         if (dataStart + e > size) {

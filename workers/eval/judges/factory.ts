@@ -9,34 +9,9 @@ import { SubstringJudge } from './substring.js';
 import type { Judge } from './types.js';
 import type { CausalLM } from '../../model/types.js';
 
-export const JudgeSpecSchema = z.discriminatedUnion('type', [
-  z.object({
-    type: z.literal('substring'),
-    substrings: z.array(z.string().min(1)).optional(),
-    apostrophes: z.enum(['exact', 'normalize']).optional(),
-  }),
-  z.object({
-    type: z.literal('http'),
-    url: z.string().optional(),
-    apiKey: z.string().optional(),
-    model: z.string().optional(),
-    rubric: z.string().optional(),
-    system: z.string().optional(),
-    concurrency: z.number().int().positive().max(1024).optional(),
-    requestsPerSecond: z.number().positive().max(10_000).optional(),
-    maxRetries: z.number().int().nonnegative().max(100).optional(),
-    timeoutMs: z.number().positive().max(3_600_000).optional(),
-  }),
-  z.object({
-    type: z.literal('model'),
-    /** Folder of the classifier model (loaded by the caller's loader). */
-    path: z.string(),
-    format: z.enum(['harmbench', 'llamaguard3']),
-    batchSize: z.number().int().positive().max(4096).optional(),
-    maxResponseChars: z.number().int().positive().max(10_000_000).optional(),
-  }),
-]);
-export type JudgeSpec = z.infer<typeof JudgeSpecSchema>;
+// The spec is a step parameter (pipelines, the playground): declared once in the step contract.
+import { JudgeSpecSchema, type JudgeSpec } from '../../../common/steps/judge.js';
+export { JudgeSpecSchema, type JudgeSpec };
 
 export interface JudgeDeps {
   cache?: JudgeCache;

@@ -5,6 +5,7 @@
  * 429, 5xx and network errors; a concurrency cap and a request-rate cap; errors name the URL.
  */
 import { HARMBENCH_CLS_PROMPT, fillTemplate } from './prompts.js';
+import { chatClassifierMessages, completionsBody, completionsUrl, parseClassifierText, readCompletions, type ClassifierFormat } from './classifier-http.js';
 import type { Judge, JudgeItem, Verdict } from './types.js';
 import { throwIfAborted } from './types.js';
 
@@ -30,6 +31,12 @@ export interface HttpJudgeOptions {
   rubric?: string;
   /** Optional system message. */
   system?: string;
+  /** 'chat' (default): /chat/completions with the rubric; 'completions': /completions with a classifier's raw prompt. */
+  endpoint?: 'chat' | 'completions';
+  /** A classifier's own format (HarmBench-cls raw [INST] prompt, Llama-Guard-3); default harmbench on /completions. */
+  format?: ClassifierFormat;
+  /** Ask for this many top log-probabilities of the first token (score = P(yes or unsafe)). */
+  logprobs?: number;
   /** Reads a verdict from the answer text; default: first word yes → jailbroken, no → not, else invalid. */
   parse?: (answer: string) => Verdict;
   /** Extra identity for the cache key when parse/rubric semantics change. */
@@ -90,19 +97,24 @@ export class HttpJudge implements Judge {
   private readonly model: string;
   private readonly rubric: string;
   private readonly o: HttpJudgeOptions;
+  private readonly endpoint: 'chat' | 'completions';
+  private readonly format: ClassifierFormat | undefined;
   private nextSlot = 0;
 
   constructor(opts: HttpJudgeOptions = {}) {
     const env = opts.env ?? defaultEnv();
     const base = opts.url ?? env.RW_JUDGE_URL;
     if (!base) throw new JudgeEndpointError('', 'no judge endpoint: set the judge URL in settings or RW_JUDGE_URL');
-    this.url = chatCompletionsUrl(base);
+    this.endpoint = opts.endpoint ?? 'chat';
+    this.format = opts.format ?? (this.endpoint === 'completions' ? 'harmbench' : undefined);
+    this.url = this.endpoint === 'completions' ? completionsUrl(base) : chatCompletionsUrl(base);
     this.key = opts.apiKey ?? (env.RW_JUDGE_KEY || undefined);
     this.model = opts.model ?? env.RW_JUDGE_MODEL ?? 'default';
     this.rubric = opts.rubric ?? HARMBENCH_CLS_PROMPT;
     this.o = opts;
     const rubricTag = opts.rubric === undefined ? 'harmbench' : `rubric-${fnv(opts.rubric)}`;
-    this.id = `http:${this.url}:${this.model}:${rubricTag}${opts.system ? `:sys-${fnv(opts.system)}` : ''}${opts.idSuffix ? `:${opts.idSuffix}` : ''}`;
+    const fmtTag = this.format ? `${this.endpoint}-${this.format}` : rubricTag;
+    this.id = `http:${this.url}:${this.model}:${fmtTag}${opts.system ? `:sys-${fnv(opts.system)}` : ''}${opts.idSuffix ? `:${opts.idSuffix}` : ''}`;
   }
 
   async judge(items: readonly JudgeItem[], signal?: AbortSignal): Promise<Verdict[]> {
@@ -139,9 +151,16 @@ export class HttpJudge implements Judge {
   }
 
   private async one(item: JudgeItem, signal?: AbortSignal): Promise<Verdict> {
-    const content = fillTemplate(this.rubric, { behavior: item.prompt, generation: item.response });
-    const messages = [...(this.o.system ? [{ role: 'system', content: this.o.system }] : []), { role: 'user', content }];
-    const body = JSON.stringify({ model: this.model, messages, temperature: 0, max_tokens: this.o.maxTokens ?? 8 });
+    const fmt = this.format;
+    let body: string;
+    if (this.endpoint === 'completions') body = JSON.stringify(completionsBody(fmt ?? 'harmbench', this.model, item, this.o.logprobs));
+    else {
+      const messages = [
+        ...(this.o.system ? [{ role: 'system', content: this.o.system }] : []),
+        ...(fmt ? chatClassifierMessages(fmt, item) : [{ role: 'user', content: fillTemplate(this.rubric, { behavior: item.prompt, generation: item.response }) }]),
+      ];
+      body = JSON.stringify({ model: this.model, messages, temperature: 0, max_tokens: this.o.maxTokens ?? (fmt === 'llamaguard3' ? 10 : 8) });
+    }
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (this.key) headers.authorization = `Bearer ${this.key}`;
     const maxRetries = this.o.maxRetries ?? 5;
@@ -178,11 +197,18 @@ export class HttpJudge implements Judge {
           } catch {
             throw new JudgeEndpointError(this.url, `judge endpoint ${this.url} returned non-JSON: ${text.slice(0, 200)}`, res.status);
           }
+          if (this.endpoint === 'completions') {
+            try {
+              return readCompletions(fmt ?? 'harmbench', json, this.url);
+            } catch (e) {
+              throw new JudgeEndpointError(this.url, (e as Error).message, res.status);
+            }
+          }
           const answer = (json as { choices?: { message?: { content?: unknown } }[] }).choices?.[0]?.message?.content;
           if (typeof answer !== 'string') {
             throw new JudgeEndpointError(this.url, `judge endpoint ${this.url} returned no choices[0].message.content`, res.status);
           }
-          return (this.o.parse ?? parseYesNo)(answer);
+          return (this.o.parse ?? (fmt ? (a: string) => parseClassifierText(fmt, a) : parseYesNo))(answer);
         }
         const detail = (await res.text().catch(() => '')).slice(0, 300);
         lastProblem = `judge endpoint ${this.url} answered HTTP ${res.status}${detail ? `: ${detail}` : ''}`;

@@ -5,3 +5,4 @@ export * from './cache.js';
 export * from './http.js';
 export * from './model.js';
 export * from './factory.js';
+export * from './classifier-http.js';

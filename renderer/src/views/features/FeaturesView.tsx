@@ -11,7 +11,10 @@ import { TokenHeatmap } from '../../components/TokenHeatmap';
 import { useSlashFocus } from '../../components/keyboard';
 import { navigate, selectFeature, setFeatureSet, useSelection } from '../../components/nav';
 import { fmt } from '../../export/format';
-import { annotationMatches, mergeExplanation, neuronpediaUrl, parseNeuronpediaExport } from './neuronpedia';
+import { annotationMatches, checkExplanationsMatch, expectedSources, mergeExplanation, neuronpediaUrl, parseNeuronpediaExport } from './neuronpedia';
+import { DashboardCards } from './DashboardCards';
+import type { WorkbenchApi as ShellApi } from '../../../../common/api';
+import { isShellApi } from '../adapter';
 
 type Ann = Record<string, FeatureAnnotationVM>;
 
@@ -45,6 +48,8 @@ export function FeaturesView({ api: rawApi }: { api: WorkbenchApi }) {
     imp.run(async () => {
       const text = await file.text();
       const list = parseNeuronpediaExport(text);
+      // refuse an export of another model, source set or width (a 16k export must not label 65k features)
+      checkExplanationsMatch(list, expectedSources(graphQ.data?.nodes.map((n) => n.neuronpediaId) ?? []));
       // start from the stored annotations, so an import never races the first load
       const next = { ...ann, ...((await api.getAnnotations?.()) ?? {}) };
       let n = 0;
@@ -94,6 +99,7 @@ export function FeaturesView({ api: rawApi }: { api: WorkbenchApi }) {
             <FeaturePage
               key={current}
               api={api}
+              shell={isShellApi(rawApi) ? (rawApi as ShellApi) : undefined}
               featureKey={current}
               annotation={ann[current]}
               onSaved={(a) => setAnn((prev) => ({ ...prev, [current]: a }))}
@@ -111,11 +117,14 @@ export function FeaturesView({ api: rawApi }: { api: WorkbenchApi }) {
 
 export function FeaturePage({
   api,
+  shell,
   featureKey,
   annotation,
   onSaved,
 }: {
   api: ReturnType<typeof toViewApi>;
+  /** The shell API, for the dashboard scan (absent in previews over a plain ViewApi). */
+  shell?: ShellApi;
   featureKey: string;
   annotation?: FeatureAnnotationVM;
   onSaved: (a: FeatureAnnotationVM) => void;
@@ -182,6 +191,7 @@ export function FeaturePage({
           <textarea data-testid="feature-notes-input" rows={3} value={notes} onChange={(e) => { setNotes(e.target.value); setSaved(undefined); }} />
         </label>
       </div>
+      {shell && <DashboardCards api={shell} featureKey={featureKey} />}
       <ErrorLine error={save.error ?? q.error} />
       {q.loading && q.slow && <ProgressBar label="Loading feature" />}
       {!q.loading && !d && <EmptyState title="No stored results for this feature" hint="Run discovery with this feature's layer to get its cosine, contexts and logit lens." />}

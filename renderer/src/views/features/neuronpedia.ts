@@ -1,3 +1,4 @@
+import { parseNeuronpediaId } from '../../../../common/neuronpedia';
 import type { FeatureAnnotationVM } from '../types';
 
 /** Neuronpedia URL for a feature id like `gemma-2-2b/12-gemmascope-res-65k/123`. */
@@ -8,6 +9,10 @@ export function neuronpediaUrl(id: string): string {
 export interface NeuronpediaExplanation {
   key: string; // L{layer}/{index}
   description: string;
+  /** Neuronpedia model id of the entry (`modelId`), when the export names it. */
+  model?: string;
+  /** The entry's source (`12-gemmascope-res-65k`), when the export names one (not just a layer number). */
+  source?: string;
 }
 
 /**
@@ -37,8 +42,43 @@ export function parseNeuronpediaExport(text: string): NeuronpediaExplanation[] {
     const index = Number(o.index ?? o.feature);
     const desc = String(o.description ?? o.explanation ?? '').trim();
     if (!layerM || !Number.isInteger(index) || !desc) throw new Error(`entry ${k + 1}: expected layer, index and description`);
-    out.push({ key: `L${Number(layerM[1])}/${index}`, description: desc });
+    const src = String(o.layer ?? '').trim();
+    const model = typeof o.modelId === 'string' ? o.modelId : typeof o.model === 'string' ? o.model : undefined;
+    out.push({ key: `L${Number(layerM[1])}/${index}`, description: desc, ...(model ? { model } : {}), ...(/^\d+$/.test(src) ? {} : { source: src }) });
   });
+  return out;
+}
+
+/**
+ * Refuse explanations that belong to another dictionary: for every layer whose SAE has a known Neuronpedia
+ * id (`model/source`), an entry must name the same model (when it names one) and exactly the same source
+ * (source set and width, e.g. `12-gemmascope-res-65k`, not `12-gemmascope-res-16k`). `expected` maps
+ * layer → `model/source`. Throws naming the first mismatching entry.
+ */
+export function checkExplanationsMatch(list: NeuronpediaExplanation[], expected: ReadonlyMap<number, string>): void {
+  list.forEach((e, k) => {
+    const layer = Number(/^L(\d+)\//.exec(e.key)![1]);
+    const want = expected.get(layer);
+    if (!want) return;
+    const [wantModel, wantSource] = want.split('/') as [string, string];
+    const w = parseNeuronpediaId(want);
+    const what = w ? `${wantModel} ${w.sourceSet} (width ${w.width})` : want;
+    if (e.model && e.model !== wantModel) throw new Error(`entry ${k + 1} (${e.key}): model "${e.model}" is not this project's model "${wantModel}"`);
+    if (!e.source) throw new Error(`entry ${k + 1} (${e.key}): names only a layer number, so its source set and width cannot be checked against ${what}; export with the source id (e.g. ${wantSource})`);
+    if (e.source !== wantSource) {
+      const g = parseNeuronpediaId(`${wantModel}/${e.source}`);
+      throw new Error(`entry ${k + 1} (${e.key}): source "${e.source}"${g ? ` (${g.sourceSet}, width ${g.width})` : ''} is not this project's SAE for layer ${layer}: ${what}`);
+    }
+  });
+}
+
+/** layer → `model/source` from Neuronpedia feature ids such as `gemma-2-2b/12-gemmascope-res-65k/123`. */
+export function expectedSources(ids: Iterable<string | undefined>): Map<number, string> {
+  const out = new Map<number, string>();
+  for (const id of ids) {
+    const p = id ? parseNeuronpediaId(id) : null;
+    if (p) out.set(p.layer, `${p.model}/${p.source}`);
+  }
   return out;
 }
 

@@ -1,5 +1,6 @@
 import { useMemo, useState } from 'react';
 import { Bar, BarChart, CartesianGrid, Cell, ReferenceLine, Tooltip, XAxis, YAxis } from 'recharts';
+import type { SaeReleaseLocation } from '../../../../common/api';
 import type { ModelVM, PreflightVM, WorkbenchApi } from '../types';
 import { toViewApi } from '../api';
 import { useAction, useAsync } from '../../components/useAsync';
@@ -51,13 +52,34 @@ export function ModelsView({ api: rawApi }: { api: WorkbenchApi }) {
       setPre(await (api.saePreflight?.(fs.length ? fs : undefined) ?? Promise.resolve(null)));
     });
 
+  const relQ = useAsync(() => api.saeReleases?.() ?? Promise.resolve(null), [api]);
+  const [relId, setRelId] = useState('');
+  const [relWidth, setRelWidth] = useState('');
+  const [located, setLocated] = useState<SaeReleaseLocation | null>(null);
+  const rel = relQ.data?.find((r) => r.id === relId) ?? null;
+  const locate = () =>
+    act.run(async () => {
+      if (!rel || !api.locateRelease) throw new Error('Choose a release first.');
+      const width = relWidth || (rel.widths.length === 1 ? rel.widths[0] : undefined);
+      if (rel.widths.length > 1 && !width) throw new Error(`Choose a width (${rel.widths.join(', ')}).`);
+      const loc = await api.locateRelease({ release: rel.id, width });
+      setLocated(loc);
+      const found = loc.saes.filter((x) => x.path).map((x) => x.path!);
+      if (found.length) setSaeFolders(found.join('\n'));
+    });
+  const useModel = (path: string) =>
+    act.run(async () => {
+      setFolder(path);
+      setModel(await (api.inspectModel?.(path) ?? Promise.resolve(null)));
+    });
+
   const chart = (p?.saes ?? []).map((s) => ({ layer: `L${s.layer}`, gib: (p!.modelBytes + s.bytes) / 2 ** 30, fits: s.fits, bytes: s.bytes }));
   const budget = p ? p.budgetBytes / 2 ** 30 : 0;
 
   return (
     <div className="wb-view wb-models" data-testid="view-models">
       <ViewHeader title="Models & SAEs" />
-      <ErrorLine error={act.error ?? modelQ.error ?? preQ.error} />
+      <ErrorLine error={act.error ?? modelQ.error ?? preQ.error ?? relQ.error} />
       {(act.slow || modelQ.slow || preQ.slow) && <ProgressBar label="Inspecting" />}
       <div className="wb-cards">
         <Card title="Model" testId="model-card">
@@ -96,6 +118,92 @@ export function ModelsView({ api: rawApi }: { api: WorkbenchApi }) {
             !modelQ.loading && (
               <EmptyState title="No model yet — open a Hugging Face folder, or use the demo" hint="Gemma-2 and Llama-3.x chat models in safetensors; the demo project bundles a tiny chat model." testId="model-empty" />
             )
+          )}
+        </Card>
+        <Card title="SAE release (Hugging Face cache)" testId="release-card">
+          {relQ.data?.length ? (
+            <>
+              <div className="wb-toolbar">
+                <select data-testid="release-select" value={relId} onChange={(e) => { setRelId(e.target.value); setRelWidth(''); setLocated(null); }}>
+                  <option value="">Choose a release…</option>
+                  {relQ.data.map((r) => (
+                    <option key={r.id} value={r.id}>
+                      {r.title}
+                    </option>
+                  ))}
+                </select>
+                {rel && rel.widths.length > 1 && (
+                  <select data-testid="release-width" value={relWidth} onChange={(e) => setRelWidth(e.target.value)}>
+                    <option value="">width…</option>
+                    {rel.widths.map((w) => (
+                      <option key={w} value={w}>
+                        {w}
+                      </option>
+                    ))}
+                  </select>
+                )}
+                <button data-testid="release-locate" onClick={locate} disabled={act.busy || !rel}>
+                  Find in cache
+                </button>
+              </div>
+              {rel && (
+                <p className="wb-muted" data-testid="release-info">
+                  {rel.repoId} · {rel.format} · layers {rel.layers[0]}–{rel.layers[rel.layers.length - 1]} · model {rel.model}
+                  {rel.chatModels.length ? ` (chat: ${rel.chatModels.join(', ')})` : ''}
+                  {rel.canonical ? ' · canonical L0 per layer' : ' · closest-to-canonical L0 per layer'}
+                </p>
+              )}
+              {located && (
+                <div data-testid="release-located">
+                  <p>
+                    {located.complete ? `All ${located.saes.length} SAEs found` : `${located.saes.filter((x) => x.path).length} of ${located.saes.length} SAEs found`} in{' '}
+                    <span className="wb-mono">{located.cacheDir}</span>
+                    {located.commit ? ` @ ${located.commit.slice(0, 12)}` : ''}
+                  </p>
+                  {located.download && (
+                    <pre className="wb-mono" data-testid="release-download">
+                      {located.download}
+                    </pre>
+                  )}
+                  <table className="wb-table" data-testid="release-table">
+                    <thead>
+                      <tr>
+                        <th>layer</th>
+                        <th>SAE</th>
+                        <th>Neuronpedia</th>
+                        <th>file</th>
+                      </tr>
+                    </thead>
+                    <tbody>
+                      {located.saes.map((x) => (
+                        <tr key={x.id}>
+                          <td className="wb-num">{x.layer}</td>
+                          <td className="wb-mono">{x.id}</td>
+                          <td className="wb-mono">{x.neuronpedia ?? '—'}</td>
+                          <td className="wb-mono">{x.path ?? `missing: ${x.problem ?? ''}`}</td>
+                        </tr>
+                      ))}
+                    </tbody>
+                  </table>
+                  <ul data-testid="release-models">
+                    {located.models.map((mm) => (
+                      <li key={mm.repoId}>
+                        <span className="wb-mono">{mm.repoId}</span>:{' '}
+                        {mm.path ? (
+                          <button data-testid={`use-model-${mm.repoId}`} onClick={() => useModel(mm.path!)} disabled={act.busy}>
+                            Use {mm.path}
+                          </button>
+                        ) : (
+                          <span className="wb-mono">not in the cache — {mm.download}</span>
+                        )}
+                      </li>
+                    ))}
+                  </ul>
+                </div>
+              )}
+            </>
+          ) : (
+            !relQ.loading && <EmptyState title="No release registry" hint="The SAE release registry is served by the desktop app or the headless server." testId="release-empty" />
           )}
         </Card>
         <Card title="SAEs — fit preflight per layer" testId="sae-card">

@@ -1,3 +1,4 @@
+import type { InterventionParam } from '../../../../common/steps/playground';
 import { useEffect, useMemo, useState } from 'react';
 import type { PlaygroundRequestVM, PlaygroundResultVM, WorkbenchApi } from '../types';
 import { featureKey, parseFeatureKey } from '../types';
@@ -8,8 +9,20 @@ import { ProgressBar } from '../../components/ProgressBar';
 import { ErrorLine, ViewHeader } from '../../components/Section';
 import { TokenHeatmap } from '../../components/TokenHeatmap';
 import { useSelection } from '../../components/nav';
+import { isShellApi } from '../adapter';
+import { runStep } from '../results/data';
+import type { WorkbenchApi as ShellApi } from '../../../../common/api';
 
-const COLUMN_TITLES: Record<string, string> = { base: 'Base', clamped: 'Clamped', ablated: 'Direction ablated' };
+const COLUMN_TITLES: Record<string, string> = { base: 'Base', clamped: 'Clamped', steered: 'Additive steering', actadd: 'Activation addition', ablated: 'Direction ablated' };
+
+/** What the step returns beyond PlaygroundResultVM: per-column verdicts and n completions (workers/playground). */
+interface Verdict { refused?: boolean; jailbroken?: boolean; score?: number }
+type SteeredColumn = PlaygroundResultVM['columns'][number] & { verdict?: Verdict; completions?: Array<{ text: string; verdict?: Verdict; seed?: number }> };
+
+function VerdictBadge({ v, testId }: { v?: Verdict; testId: string }) {
+  if (!v || v.refused === undefined) return null;
+  return <span className={v.refused ? 'wb-badge wb-badge-refused' : 'wb-badge wb-badge-complied'} data-testid={testId}>{v.refused ? 'refused' : 'complied'}</span>;
+}
 
 export function parseFeatureList(s: string): { ok: ReturnType<typeof parseFeatureKey>[]; bad: string[] } {
   const parts = s.split(/[\s;]+|,(?=\s*L)/i).map((x) => x.trim()).filter(Boolean);
@@ -34,6 +47,16 @@ export function PlaygroundView({ api: rawApi }: { api: WorkbenchApi }) {
   const [amount, setAmount] = useState(-3);
   const [positions, setPositions] = useState<PlaygroundRequestVM['positions']>('all');
   const [maxNewTokens, setMax] = useState(64);
+  const [clamp, setClamp] = useState(true);
+  const [addOn, setAddOn] = useState(false);
+  const [alpha, setAlpha] = useState(-16);
+  const [actOn, setActOn] = useState(false);
+  const [coef, setCoef] = useState(-1);
+  const [ablate, setAblate] = useState(true);
+  const [temperature, setTemperature] = useState(0);
+  const [seed, setSeed] = useState(0);
+  const [n, setN] = useState(1);
+  const shell = isShellApi(rawApi) ? (rawApi as ShellApi) : null;
   const [result, setResult] = useState<{ req: PlaygroundRequestVM; res: PlaygroundResultVM } | null>(null);
   const [savedMsg, setSavedMsg] = useState<string>();
   const act = useAction();
@@ -45,7 +68,28 @@ export function PlaygroundView({ api: rawApi }: { api: WorkbenchApi }) {
       if (parsed.bad.length) throw new Error(`Not a feature id: ${parsed.bad.join(', ')} (use L{layer}/{index})`);
       const req: PlaygroundRequestVM = { prompt, features: parsed.ok.filter((x) => x !== null), mode, amount, positions, maxNewTokens };
       setSavedMsg(undefined);
-      setResult({ req, res: await api.runPlayground(req) });
+      if (!shell) {
+        setResult({ req, res: await api.runPlayground(req) });
+        return;
+      }
+      // the step's full form: chosen interventions as columns, sampling, n completions, judged verdicts
+      const interventions: InterventionParam[] = [
+        ...(clamp ? [{ kind: 'clamp' as const, mode, amount, positions }] : []),
+        ...(addOn ? [{ kind: 'add' as const, alpha, positions }] : []),
+        ...(actOn ? [{ kind: 'actadd' as const, coefficient: coef }] : []),
+        ...(ablate ? [{ kind: 'ablate' as const }] : []),
+      ];
+      const res = (await runStep(shell, 'refusal.playground', {
+        prompt,
+        features: req.features.map((f) => [f.layer, f.index]),
+        mode,
+        amount,
+        positions,
+        interventions,
+        maxNewTokens,
+        ...(temperature > 0 ? { sampling: { temperature, seed }, n } : {}),
+      })) as PlaygroundResultVM;
+      setResult({ req, res });
     });
   const saveExample = () =>
     act.run(async () => {
@@ -84,6 +128,29 @@ export function PlaygroundView({ api: rawApi }: { api: WorkbenchApi }) {
           <label>
             max tokens <input type="number" min={1} max={1024} value={maxNewTokens} onChange={(e) => setMax(Number(e.target.value))} style={{ width: '5em' }} />
           </label>
+          <label><input type="checkbox" checked={clamp} onChange={(e) => setClamp(e.target.checked)} /> clamp</label>
+          {shell && (
+            <>
+              <label title="Additive steering: α·W_dec[i] added at each chosen feature's layer">
+                <input type="checkbox" data-testid="playground-add" checked={addOn} onChange={(e) => setAddOn(e.target.checked)} /> add α·W_dec{' '}
+                <input data-testid="playground-alpha" type="number" step={1} value={alpha} onChange={(e) => setAlpha(Number(e.target.value))} style={{ width: '4.5em' }} />
+              </label>
+              <label title="Activation addition: c·r (the refusal direction) at its layer, every position">
+                <input type="checkbox" data-testid="playground-actadd" checked={actOn} onChange={(e) => setActOn(e.target.checked)} /> add c·r{' '}
+                <input data-testid="playground-coef" type="number" step={0.25} value={coef} onChange={(e) => setCoef(Number(e.target.value))} style={{ width: '4.5em' }} />
+              </label>
+              <label><input type="checkbox" data-testid="playground-ablate" checked={ablate} onChange={(e) => setAblate(e.target.checked)} /> ablate r</label>
+              <label title="0 = greedy; above 0, seeded sampling">
+                temperature <input data-testid="playground-temperature" type="number" min={0} step={0.1} value={temperature} onChange={(e) => setTemperature(Number(e.target.value))} style={{ width: '4em' }} />
+              </label>
+              {temperature > 0 && (
+                <>
+                  <label>seed <input type="number" value={seed} onChange={(e) => setSeed(Number(e.target.value))} style={{ width: '4em' }} /></label>
+                  <label>n <input data-testid="playground-n" type="number" min={1} max={16} value={n} onChange={(e) => setN(Number(e.target.value))} style={{ width: '3.5em' }} /></label>
+                </>
+              )}
+            </>
+          )}
           <button className="primary" data-testid="playground-run" onClick={run} disabled={act.busy || !prompt.trim()}>
             Generate
           </button>
@@ -102,8 +169,15 @@ export function PlaygroundView({ api: rawApi }: { api: WorkbenchApi }) {
             const max = Math.max(0, ...result.res.columns.flatMap((x) => x.acts.flat().map(Math.abs)));
             return (
               <section key={c.kind} className="wb-column" data-testid={`playground-col-${c.kind}`}>
-                <h3>{COLUMN_TITLES[c.kind] ?? c.kind}</h3>
+                <h3>{COLUMN_TITLES[c.kind] ?? c.kind} <VerdictBadge v={(c as SteeredColumn).verdict} testId={`playground-verdict-${c.kind}`} /></h3>
                 <p className="wb-generation">{c.text}</p>
+                {((c as SteeredColumn).completions?.length ?? 0) > 1 && (
+                  <ol className="wb-completions" data-testid={`playground-completions-${c.kind}`}>
+                    {(c as SteeredColumn).completions!.slice(1).map((k, i) => (
+                      <li key={i}>{k.text} <VerdictBadge v={k.verdict} testId={`playground-verdict-${c.kind}-${i + 1}`} /></li>
+                    ))}
+                  </ol>
+                )}
                 {result.res.features.map((f, fi) => (
                   <div key={f} className="wb-context">
                     <div className="wb-muted wb-mono">{f}</div>

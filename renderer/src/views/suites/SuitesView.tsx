@@ -1,5 +1,5 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
-import type { StoredSuite, WorkbenchApi } from '../types';
+import type { BuiltinSuiteVM, StoredSuite, WorkbenchApi } from '../types';
 import type { PromptItem, PromptSuite, Split } from '../../../../common/suites/schema';
 import { SuiteImportError } from '../../../../common/suites/errors';
 import { importSuite } from '../../../../common/suites/import';
@@ -33,7 +33,10 @@ export function tryImport(text: string, filename: string, tags: string[] = []): 
 export function SuitesView({ api: rawApi }: { api: WorkbenchApi }) {
   const api = useMemo(() => toViewApi(rawApi), [rawApi]);
   const listQ = useAsync<StoredSuite[]>(() => api.listSuites?.() ?? Promise.resolve([]), [api]);
+  const builtinQ = useAsync<BuiltinSuiteVM[]>(() => api.listBuiltinSuites?.() ?? Promise.resolve([]), [api]);
   const [current, setCurrent] = useState<{ id: string | null; suite: PromptSuite; dirty: boolean } | null>(null);
+  const [builtinShown, setBuiltinShown] = useState<BuiltinSuiteVM | null>(null);
+  const importBuiltin = useAction();
   const [problem, setProblem] = useState<ImportProblem>();
   const [importTag, setImportTag] = useState<string>('');
   const save = useAction();
@@ -54,6 +57,19 @@ export function SuitesView({ api: rawApi }: { api: WorkbenchApi }) {
     setProblem(undefined);
     setCurrent({ id: null, suite: r.suite!, dirty: true });
   };
+
+  /** The project's copy of a built-in suite, if any (matched by name; `current` says whether it is that version). */
+  const copyOf = (b: BuiltinSuiteVM) => (listQ.data ?? []).find((s) => s.suite.builtin?.name === b.name);
+
+  const onImportBuiltin = (b: BuiltinSuiteVM) =>
+    importBuiltin.run(async () => {
+      if (!api.importBuiltinSuite) throw new Error('Importing built-in suites needs an open project.');
+      const s = await api.importBuiltinSuite(b.name);
+      setBuiltinShown(null);
+      setCurrent({ id: s.id, suite: s.suite, dirty: false });
+      setSavedMsg(`Imported ${b.title} as ${s.id}`);
+      listQ.reload();
+    });
 
   const onSave = () =>
     save.run(async () => {
@@ -110,7 +126,13 @@ export function SuitesView({ api: rawApi }: { api: WorkbenchApi }) {
           <ul className="wb-feature-list" data-testid="suite-list">
             {(listQ.data ?? []).map((s) => (
               <li key={s.id} className={current?.id === s.id ? 'active' : ''}>
-                <button className="wb-link" onClick={() => setCurrent({ id: s.id, suite: s.suite, dirty: false })}>
+                <button
+                  className="wb-link"
+                  onClick={() => {
+                    setBuiltinShown(null);
+                    setCurrent({ id: s.id, suite: s.suite, dirty: false });
+                  }}
+                >
                   {s.suite.name}
                 </button>{' '}
                 <span className="wb-muted">{s.suite.items.length}</span>
@@ -118,15 +140,48 @@ export function SuitesView({ api: rawApi }: { api: WorkbenchApi }) {
             ))}
           </ul>
           {!listQ.loading && !(listQ.data ?? []).length && <p className="wb-muted">None yet.</p>}
+          <h3>Built-in</h3>
+          <ul className="wb-feature-list wb-builtin-list" data-testid="builtin-list">
+            {(builtinQ.data ?? []).map((b) => {
+              const copy = copyOf(b);
+              return (
+                <li key={b.name} data-testid={`builtin-${b.name}`} className={`wb-builtin-item${builtinShown?.name === b.name ? ' active' : ''}`}>
+                  <div>
+                    <button className="wb-link" onClick={() => setBuiltinShown(b)} title={`builtin:${b.name} — ${b.origin}`}>
+                      {b.title}
+                    </button>
+                    <div className="wb-muted">
+                      {b.items} · {b.role}
+                    </div>
+                  </div>
+                  {copy ? (
+                    <span className="wb-badge" data-testid={`builtin-in-project-${b.name}`}>
+                      {copy.suite.builtin?.sha256 === b.sha256 ? 'in project' : 'older copy in project'}
+                    </span>
+                  ) : (
+                    <button data-testid={`builtin-import-${b.name}`} disabled={importBuiltin.busy || !api.importBuiltinSuite} onClick={() => void onImportBuiltin(b)}>
+                      Import
+                    </button>
+                  )}
+                </li>
+              );
+            })}
+          </ul>
+          {builtinQ.error && <p className="wb-muted">Built-in suites unavailable: {builtinQ.error}</p>}
+          <ErrorLine error={importBuiltin.error} />
         </aside>
         <main className="wb-detail-pane">
-          {current ? (
+          {builtinShown ? (
+            <BuiltinDetail b={builtinShown} copy={copyOf(builtinShown)} busy={importBuiltin.busy} canImport={!!api.importBuiltinSuite} onImport={() => void onImportBuiltin(builtinShown)} />
+          ) : current ? (
             <SuiteEditor
               suite={current.suite}
               draft={current.id === null}
               dirty={current.dirty}
-              onChange={(suite) => {
+              onChange={(edited) => {
                 setSavedMsg(undefined);
+                // an edited copy of a built-in is derived from that version, no longer equal to it
+                const suite = edited.builtin && !edited.builtin.modified ? { ...edited, builtin: { ...edited.builtin, modified: true as const } } : edited;
                 setCurrent({ ...current, suite, dirty: true });
               }}
               onSave={onSave}
@@ -144,6 +199,65 @@ export function SuitesView({ api: rawApi }: { api: WorkbenchApi }) {
         </main>
       </div>
     </div>
+  );
+}
+
+function BuiltinDetail({
+  b,
+  copy,
+  busy,
+  canImport,
+  onImport,
+}: {
+  b: BuiltinSuiteVM;
+  copy: StoredSuite | undefined;
+  busy: boolean;
+  canImport: boolean;
+  onImport: () => void;
+}) {
+  const src = `${b.source.repository}${b.source.commit ? ` @ ${b.source.commit}` : ''} · ${b.source.file}`;
+  return (
+    <Card
+      title={
+        <>
+          {b.title} <span className="wb-badge">Built-in</span>
+        </>
+      }
+      testId="builtin-detail"
+      actions={
+        <button className="primary" data-testid="builtin-detail-import" disabled={busy || !canImport || !!copy} onClick={onImport}>
+          {copy ? 'In project' : 'Import into project'}
+        </button>
+      }
+    >
+      <dl className="wb-dl">
+        <dt>use in a pipeline</dt>
+        <dd className="wb-mono" data-testid="builtin-ref">
+          builtin:{b.name}
+        </dd>
+        <dt>prompts</dt>
+        <dd>
+          {b.items} · {b.role}
+          {b.split ? ` · ${b.split} split` : ''}
+        </dd>
+        <dt>source</dt>
+        <dd className="wb-mono" data-testid="builtin-source">
+          {src}
+        </dd>
+        <dt>origin</dt>
+        <dd>{b.origin}</dd>
+        <dt>licence</dt>
+        <dd data-testid="builtin-licence">{b.licence}</dd>
+        <dt>sha256</dt>
+        <dd className="wb-mono" data-testid="builtin-sha256">
+          {b.sha256}
+        </dd>
+      </dl>
+      <h3>Cite</h3>
+      <pre className="wb-citation" data-testid="builtin-citation">
+        {b.citation}
+      </pre>
+    </Card>
   );
 }
 
@@ -204,6 +318,12 @@ function SuiteEditor({
           <span className="wb-muted" data-testid="suite-count">
             {suite.items.length} prompts{suite.source ? ` · ${suite.source.file} (${suite.source.format})` : ''}
           </span>
+          {suite.builtin && (
+            <span className="wb-badge" data-testid="suite-builtin" title={`sha256 ${suite.builtin.sha256}`}>
+              built-in {suite.builtin.name} · {suite.builtin.sha256.slice(0, 12)}
+              {suite.builtin.modified ? ' · edited since import' : ''}
+            </span>
+          )}
           <button className="primary" data-testid="suite-save" onClick={onSave} disabled={saving || (!dirty && !draft)}>
             {draft ? 'Save to project' : 'Save'}
           </button>
