@@ -2,6 +2,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { checkResultForWrite, type ResultDef } from '../../common/results/versioned.js';
 import type { BatchStore } from './generate.js';
 import { FILE_LIMITS, readUserJson } from '../engine/io/user-file.js';
 
@@ -10,6 +11,11 @@ export function writeJsonAtomic(file: string, value: unknown): void {
   const tmp = `${file}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`;
   fs.writeFileSync(tmp, JSON.stringify(value, (_, v) => (v instanceof Float32Array || v instanceof Float64Array ? Array.from(v) : v)));
   fs.renameSync(tmp, file);
+}
+
+/** A result file: validated with the schema its readers use (common/results), then written atomically. */
+export function writeResultJson(def: ResultDef, file: string, value: unknown): void {
+  writeJsonAtomic(file, checkResultForWrite(def, value, file));
 }
 
 export function readJson<T>(file: string): T | undefined {

@@ -15,6 +15,8 @@ import { featureDetail, type FeatureDetail } from '../../../workers/features/det
 import { codecFromTokenizer, deriveSkipPrefix, makeLens, providerFromSaeSet } from '../../../workers/refusal/lens.js';
 import { laIg } from '../../../workers/refusal/attribution.js';
 import { selectFeatures } from '../../../workers/refusal/selection.js';
+import { writeResultJson } from '../../../workers/refusal/runs.js';
+import { FEATURE_DETAIL_KIND, featureDetailFile } from '../../../common/results/job-files.js';
 
 export interface FeatureDetailParams {
   layer: number;
@@ -47,7 +49,7 @@ export interface FeatureDetailParams {
 
 export type FeatureDetailResult = FeatureDetail & { source: string; cached: boolean; file: string | null };
 
-const KIND = 'refusal-workbench/feature-detail';
+const KIND = FEATURE_DETAIL_KIND;
 
 function cacheName(layer: number, index: number): string {
   return `feature-L${layer}-${index}.json`;
@@ -114,7 +116,7 @@ export async function detail(params: FeatureDetailParams, ctx: StepContext): Pro
   const write = (d: FeatureDetail): string | null => {
     if (!ctx.runDir) return null;
     const f = path.join(ctx.runDir, name);
-    fs.writeFileSync(f, JSON.stringify({ kind: KIND, schemaVersion: 1, cacheKey, source: src.label, params: opts, features: { [id]: d } }));
+    writeResultJson(featureDetailFile, f, { kind: KIND, schemaVersion: 1, cacheKey, source: src.label, params: opts, features: { [id]: d } });
     return f;
   };
   if (!params.fresh) {
