@@ -15,7 +15,8 @@ import { featureDetail, type FeatureDetail } from '../../../workers/features/det
 import { codecFromTokenizer, deriveSkipPrefix, makeLens, providerFromSaeSet } from '../../../workers/refusal/lens.js';
 import { laIg } from '../../../workers/refusal/attribution.js';
 import { selectFeatures } from '../../../workers/refusal/selection.js';
-import { writeResultJson } from '../../../workers/refusal/runs.js';
+import { readResultFile, writeResultJson } from '../../../workers/refusal/runs.js';
+import { featureGraph } from '../../../common/results/graph.js';
 import { FEATURE_DETAIL_KIND, featureDetailFile } from '../../../common/results/job-files.js';
 
 export interface FeatureDetailParams {
@@ -158,11 +159,10 @@ export async function detail(params: FeatureDetailParams, ctx: StepContext): Pro
   // the feature's attribution in the discovery graph, when it is a node there
   if (src.graphFile) {
     try {
-      const g = JSON.parse(fs.readFileSync(src.graphFile, 'utf8')) as { nodes?: Array<{ layer?: number; index?: number; attribution?: number }> };
-      const node = g.nodes?.find((n) => n.layer === layer && n.index === index);
-      if (node && typeof node.attribution === 'number') attribution.push({ suite: 'discovery', value: node.attribution });
-    } catch {
-      /* no graph */
+      const node = readResultFile(featureGraph, src.graphFile).nodes.find((n) => n.layer === layer && n.index === index);
+      if (node) attribution.push({ suite: 'discovery', value: node.attribution });
+    } catch (e) {
+      ctx.log(`graph not used: ${(e as Error).message}`);
     }
   }
   // and its attribution on a few prompts of each suite
