@@ -67,7 +67,13 @@ describe.skipIf(skipWithoutDemo(DEMO))('resolveSource', () => {
       });
       write(path.join(dir, 'steps', 'direction.json'), { directions: [new Array(64).fill(0), new Array(64).fill(fill)] });
       write(path.join(dir, 'steps', 'layer.json'), { layer: 1 });
-      write(path.join(dir, 'graph.json'), { nodes: [{ layer: 1, index: 5, attribution: 0.25 }], edges: [] });
+      write(path.join(dir, 'graph.json'), {
+        kind: 'refusal-workbench/feature-graph',
+        schemaVersion: 2,
+        nodes: [{ id: 'L1/5', layer: 1, index: 5, attribution: 0.25, topPositions: [], neuronpediaId: null }],
+        edges: [],
+        params: { priorLayers: 2, stopGradient: 'features', clampValue: -3, samples: 16 },
+      });
     };
     mk('discover-old', '2026-01-01T00:00:00Z', 'succeeded', 1);
     mk('discover-new', '2026-02-01T00:00:00Z', 'succeeded', 2);
