@@ -120,8 +120,8 @@ export const DiscoverJobParamsSchema = z
 export type DiscoverJobParams = z.infer<typeof DiscoverJobParamsSchema>;
 
 export const DiscoverResultSchema = RunRefSchema.extend({
-  /** The run key (params + input sha256s + code version) the run folder is named by. */
-  key: z.string(),
+  /** The run key (params + input sha256s + code version) the run folder is named by, once runs are keyed (#14 item 4). */
+  key: z.string().optional(),
 });
 
 /** Code version of the discovery step (part of every run and checkpoint key: bump it when numbers change). */
