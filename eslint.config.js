@@ -68,7 +68,10 @@ export default tseslint.config(
     files: ['common/**'],
     rules: {
       'no-restricted-imports': restrict(
-        { group: [...layer('renderer'), ...layer('workers'), ...layer('main'), ...layer('bench'), ...layer('scripts'), ...layer('tests')], message: 'common/ depends on nothing of ours but common/.' },
+        {
+          group: [...layer('renderer'), ...layer('workers'), ...layer('main'), ...layer('bench'), ...layer('scripts'), ...layer('tests')],
+          message: 'common/ depends on nothing of ours but common/.',
+        },
         { group: [...ELECTRON, ...REACT], message: 'common/ runs in every process: no electron, no react.' },
       ),
     },
@@ -78,7 +81,10 @@ export default tseslint.config(
     files: ['workers/**'],
     rules: {
       'no-restricted-imports': restrict(
-        { group: [...layer('renderer'), ...layer('main')], message: 'workers/ (the compute library) must not import main/ or renderer/: pass what it needs in.' },
+        {
+          group: [...layer('renderer'), ...layer('main')],
+          message: 'workers/ (the compute library) must not import main/ or renderer/: pass what it needs in.',
+        },
         { group: [...ELECTRON, ...REACT], message: 'workers/ runs outside Electron and React.' },
       ),
     },
@@ -89,7 +95,10 @@ export default tseslint.config(
     ignores: ['renderer/**/*.test.ts', 'renderer/**/*.test.tsx'],
     rules: {
       'no-restricted-imports': restrict(
-        { group: [...layer('workers'), ...layer('main'), ...layer('bench'), ...layer('scripts'), ...layer('tests')], message: 'renderer/ imports only common/ and itself; compute is reached through the API.' },
+        {
+          group: [...layer('workers'), ...layer('main'), ...layer('bench'), ...layer('scripts'), ...layer('tests')],
+          message: 'renderer/ imports only common/ and itself; compute is reached through the API.',
+        },
         { group: [...ELECTRON, 'node:*'], message: 'renderer/ runs sandboxed: no electron, no Node built-ins (the preload exposes the API).' },
       ),
     },

@@ -82,7 +82,13 @@ describe('layer rules (eslint.config.js)', () => {
   });
 
   it('lints only the sources: fixtures, assets and node_modules are ignored', async () => {
-    for (const rel of ['tests/lint/fixtures/renderer-imports-workers.tsx', 'tests/fixtures/x.ts', 'assets/x.ts', 'node_modules/x/index.js', 'test-artifacts/x.ts']) {
+    for (const rel of [
+      'tests/lint/fixtures/renderer-imports-workers.tsx',
+      'tests/fixtures/x.ts',
+      'assets/x.ts',
+      'node_modules/x/index.js',
+      'test-artifacts/x.ts',
+    ]) {
       expect(await eslint.isPathIgnored(path.join(root, rel)), rel).toBe(true);
     }
   });
