@@ -136,9 +136,10 @@ export const discoverStep = defineStep({
   result: DiscoverResultSchema,
   outputs: [
     { role: 'pipeline', file: 'pipeline.resolved.json', kind: 'refusal-workbench/resolved-pipeline', schemaVersion: 1 },
-    { role: 'results', file: 'results.json', kind: 'refusal-workbench/discovery-results', schemaVersion: 1 },
+    { role: 'results', file: 'results.json', kind: 'refusal-workbench/discovery-results', schemaVersion: 2 },
+    { role: 'experiments', file: 'experiments.json', kind: 'refusal-workbench/experiment-table', schemaVersion: 1 },
     { role: 'generations', file: 'generations.json', kind: 'refusal-workbench/generations' },
-    { role: 'graph', file: 'graph.json', kind: 'refusal-workbench/feature-graph' },
+    { role: 'graph', file: 'graph.json', kind: 'refusal-workbench/feature-graph', schemaVersion: 2 },
     { role: 'graph.neuronpedia', file: 'graph.neuronpedia.json', kind: 'refusal-workbench/neuronpedia-graph' },
   ],
   codeVersion: DISCOVERY_CODE_VERSION,

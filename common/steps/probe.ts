@@ -67,7 +67,7 @@ export const probeStep = defineStep({
   params: ProbeJobParamsSchema,
   result: RunRefSchema,
   outputs: [
-    { role: 'report', file: 'probe-report.json', kind: 'refusal-workbench/probe-report', schemaVersion: 1 },
+    { role: 'report', file: 'probe-report.json', kind: 'refusal-workbench/probe-report', schemaVersion: 2 },
     { role: 'report.html', file: 'probe-report.html', kind: 'text/html' },
     { role: 'report.csv', file: 'probe-report.csv', kind: 'text/csv' },
   ],

@@ -13,6 +13,7 @@ import { Worker, type ResourceLimits } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import { isFinished, type JobInfo } from '../../common/schemas/job.js';
 import { RUN_KIND, RUN_SCHEMA_VERSION, type RunManifest } from '../../common/schemas/run.js';
+import { stepDef } from '../../common/steps/index.js';
 import { atomicWriteJsonSync } from '../projects/atomic.js';
 import { StepRegistry, testStepsFromEnv } from './steps.js';
 import type { FromWorker, ToWorker } from './protocol.js';
@@ -466,7 +467,7 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
         params: st.info.params,
         status,
         inputs: [],
-        outputs: ['job.log'],
+        outputs: ['job.log', ...declaredOutputsIn(st.runDir, st.info.step, st.info.params)],
         versions: { node: process.versions.node },
         startedAt: st.info.startedAt ?? st.info.createdAt,
         finishedAt: st.info.finishedAt,
@@ -502,4 +503,17 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
     st.lastEmit = now;
     this.emit('job', this.snapshot(id, EVENT_LOG_TAIL));
   }
+}
+
+/**
+ * The step's declared outputs (common/steps) that it left in its job run folder, `{name}` placeholders
+ * filled from the params (e.g. features.detail's feature-L{layer}-{index}.json): the manifest lists them so
+ * a reader finds a result by its declared role, not by scanning file names.
+ */
+function declaredOutputsIn(runDir: string, step: string, params: Record<string, unknown>): string[] {
+  const def = stepDef(step);
+  if (!def) return [];
+  return def.outputs
+    .map((o) => o.file.replace(/\{(\w+)\}/g, (m, k: string) => (typeof params[k] === 'number' || typeof params[k] === 'string' ? String(params[k]) : m)))
+    .filter((f) => !f.includes('{') && fs.existsSync(path.join(runDir, f)));
 }

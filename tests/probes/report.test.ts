@@ -40,8 +40,8 @@ const manifest = {
 
 /** A hand-made result: exact numbers, so the golden files test only the writers. */
 const fixed: ProbeRunResult = {
-  kind: 'probe-run',
-  schemaVersion: 1,
+  kind: 'refusal-workbench/probe-report',
+  schemaVersion: 2,
   manifest,
   probes: [
     {
@@ -118,7 +118,9 @@ describe('probe report writers (golden files)', () => {
   it('JSON round-trips through the schema; CLI summary line', () => {
     const text = probeReportJson(fixed);
     expect(loadProbeReportJson(text)).toEqual(fixed);
-    expect(() => loadProbeReportJson(text.replace('"probe-run"', '"other"'))).toThrow();
+    expect(() => loadProbeReportJson(text.replace('"refusal-workbench/probe-report"', '"other"'), 'runs/x/probe-report.json')).toThrow(/runs\/x\/probe-report.json: not a probe report file/);
+    // a version-1 file (kind "probe-run") upgrades to the same report
+    expect(loadProbeReportJson(text.replace('"refusal-workbench/probe-report"', '"probe-run"').replace('"schemaVersion": 2', '"schemaVersion": 1'))).toEqual(fixed);
     expect(JSON.parse(probeCliSummary(fixed))).toEqual({
       probes: [
         { name: 'dense', features: 'resid_post (d=16)', layer: 2, val_acc: 0.95, ood_acc: 0.55, ood_acc_ci: [0.45, 0.65], auroc: 0.61 },
@@ -154,7 +156,7 @@ function seededRun(): ProbeRunResult {
   const rsel = selectProbe([{ layer: null, train: { X: randX(60), y: tr.y }, val: { X: randX(30), y: va.y } }], { l2Grid: [0.01, 1] });
   const rood = evaluateProbe(rsel.probe, { X: randX(40), y: te.y, groups: te.groups }, opts);
   const random = probeResultFrom({ name: 'random', features: 'random features (2)', selection: rsel, ood: rood });
-  return ProbeRunResultSchema.parse({ kind: 'probe-run', schemaVersion: 1, manifest, probes: [dense, random] });
+  return ProbeRunResultSchema.parse({ kind: 'refusal-workbench/probe-report', schemaVersion: 2, manifest, probes: [dense, random] });
 }
 
 describe('seeded probe run → report', () => {

@@ -3,8 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { SAE_FEATURE_TYPE, fromNeuronpediaGraph, toNeuronpediaGraph, type FeatureGraph } from '../../workers/refusal/graph.js';
 
 const G: FeatureGraph = {
-  kind: 'feature-graph',
-  schemaVersion: 1,
+  kind: 'refusal-workbench/feature-graph',
+  schemaVersion: 2,
   nodes: [
     { id: 'L2/5', layer: 2, index: 5, attribution: 0.5, topPositions: [{ sample: 0, position: 3, token: 9, value: 0.2 }], neuronpediaId: 'gemma-2-2b/2-gemmascope-res-65k/5' },
     { id: 'L4/7', layer: 4, index: 7, attribution: -0.25, topPositions: [{ sample: 1, position: 6, token: 4, value: 1.5 }], neuronpediaId: 'gemma-2-2b/4-gemmascope-res-65k/7' },

@@ -4,7 +4,7 @@ import { act, cleanup, fireEvent, render, screen, waitFor } from '@testing-libra
 import { GraphView } from '../../renderer/src/views/graph/GraphView';
 import { NAVIGATE_EVENT, resetSelection, useSelection } from '../../renderer/src/components/nav';
 import { fakeProject } from './fixtures/fakeApi';
-import { CATEGORIES, FIRST, GRAPH, key } from './fixtures/data';
+import { CATEGORIES, FIRST, GRAPH, HARM, key } from './fixtures/data';
 
 afterEach(cleanup);
 beforeEach(() => resetSelection());
@@ -27,7 +27,7 @@ describe('Graph view', () => {
     render(<GraphView api={p.api} />);
     await waitFor(() => expect(count().dataset.nodes).toBe(String(GRAPH.nodes.length)));
     fireEvent.click(screen.getByTestId('graph-role-harm'));
-    expect(count().dataset.nodes).toBe(String(GRAPH.nodes.filter((n) => n.role !== 'harm').length));
+    expect(count().dataset.nodes).toBe(String(GRAPH.nodes.filter((n) => !HARM.has(n.id)).length));
     fireEvent.click(screen.getByTestId('graph-role-harm'));
     fireEvent.change(screen.getByTestId('graph-layer-max'), { target: { value: '4' } });
     expect(count().dataset.nodes).toBe(String(GRAPH.nodes.filter((n) => n.layer <= 4).length));
@@ -71,7 +71,7 @@ describe('Graph view', () => {
     render(<GraphView api={p.api} />);
     const toggle = (await screen.findByTestId('graph-common-toggle')) as HTMLInputElement;
     await waitFor(() => expect(toggle.disabled).toBe(false));
-    expect(toggle.parentElement!.textContent).toContain(`(${CATEGORIES.common.length})`);
+    expect(toggle.parentElement!.textContent).toContain(`(${CATEGORIES.sets.common.length})`);
     fireEvent.click(toggle);
     fireEvent.click(screen.getByTestId('export-svg'));
     await waitFor(() => expect([...p.files.keys()].some((k) => k.endsWith('graph.svg'))).toBe(true));

@@ -8,10 +8,11 @@ import { ProbesView } from '../../renderer/src/views/probes/ProbesView';
 import { CategoriesView, matrixColumns } from '../../renderer/src/views/categories/CategoriesView';
 import { ExportsView } from '../../renderer/src/views/exports/ExportsView';
 import { ProjectView } from '../../renderer/src/views/project/ProjectView';
-import { adaptCategories } from '../../renderer/src/views/types';
+import { categoriesVM } from '../../renderer/src/views/viewmodels';
+import { categoriesResults, readResult, runManifest } from '../../common/results/index';
 import { resetSelection, setFeatureSet } from '../../renderer/src/components/nav';
 import { fakeProject } from './fixtures/fakeApi';
-import { CATEGORIES, GRAPH } from './fixtures/data';
+import { CATEGORIES, GRAPH, projectFiles } from './fixtures/data';
 
 afterEach(cleanup);
 beforeEach(() => resetSelection());
@@ -103,7 +104,7 @@ describe('Categories (issue 9)', () => {
     const p = fakeProject();
     render(<CategoriesView api={p.api} />);
     await screen.findByTestId('categories-matrix');
-    const c = adaptCategories(CATEGORIES);
+    const c = categoriesVM(readResult(categoriesResults, CATEGORIES, 'results.json'), readResult(runManifest, JSON.parse(projectFiles()['runs/cat-0001/manifest.json']), 'manifest.json'));
     const cols = matrixColumns(c);
     expect(cols.slice(0, 2).sort()).toEqual([...c.common].sort());
     expect(cols).toHaveLength(5);

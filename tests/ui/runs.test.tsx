@@ -5,6 +5,7 @@ import { RunsView } from '../../renderer/src/views/runs/RunsView';
 import { DISCOVERY_PARAMS, defaultParams, validateParams } from '../../renderer/src/views/runs/pipeline';
 import { fakeProject } from './fixtures/fakeApi';
 import { RESULTS } from './fixtures/data';
+import { DISCOVERY_SUITE } from '../../renderer/src/views/viewmodels';
 
 afterEach(cleanup);
 
@@ -32,14 +33,12 @@ describe('Runs view', () => {
     const p = fakeProject();
     render(<RunsView api={p.api} />);
     const hist = await screen.findByTestId('run-history-table');
-    expect(hist.querySelectorAll('tbody tr')).toHaveLength(3);
+    expect(hist.querySelectorAll('tbody tr')).toHaveLength(4);
     fireEvent.click(screen.getByTestId('run-row-disc-0001'));
     const table = await screen.findByTestId('run-rates-table');
-    const methods = new Set(RESULTS.rates.map((r) => r.method));
-    expect(table.querySelectorAll('tbody tr')).toHaveLength(methods.size);
-    expect(table.textContent).toContain('advbench');
-    expect(table.textContent).toContain('(n=100)');
-    expect(table.textContent).toContain('(n=80)');
+    expect(table.querySelectorAll('tbody tr')).toHaveLength(Object.keys(RESULTS.refusal_rate).length);
+    expect(table.textContent).toContain(DISCOVERY_SUITE);
+    expect(table.textContent).toContain(`(n=${RESULTS.counts.harmful})`);
     expect(screen.getByTestId('run-rates-chart').querySelector('svg')).not.toBeNull();
     expect(screen.getByTestId('run-manifest').textContent).toContain('"seed": 42');
     await act(async () => {
@@ -75,7 +74,7 @@ describe('Runs view', () => {
     const prog = screen.getByTestId('run-progress');
     expect(prog.querySelector('[role=progressbar]')!.getAttribute('aria-valuenow')).toBe('40');
     expect(prog.querySelector('.wb-stage.running')!.textContent).toBe('attribution');
-    expect(prog.querySelectorAll('.wb-stage.done')).toHaveLength(4);
+    expect(prog.querySelectorAll('.wb-stage.succeeded')).toHaveLength(4);
     expect(prog.textContent).toContain('30 s left');
     await act(async () => {
       fireEvent.click(screen.getByTestId('run-cancel'));

@@ -131,7 +131,7 @@ describe.skipIf(skipWithoutChromium())('e2e: views over the headless server in C
       await shot('runs-failed');
       throw new Error(`discovery ${ended.status} on the demo: ${ended.error ?? ''}\n${ended.log.slice(-20).join('\n')}`);
     }
-    await expect.poll(() => prog.getAttribute('data-status'), WAIT).toBe('done');
+    await expect.poll(() => prog.getAttribute('data-status'), WAIT).toBe('succeeded');
     const pipeline = JSON.parse(readFileSync(path.join(dir, 'ui-pipeline.json'), 'utf8'));
     expect(pipeline.kind).toBe('refusal-workbench/pipeline');
     await shot('runs-done');

@@ -9,6 +9,7 @@ import { RUN_KIND, RUN_SCHEMA_VERSION } from '../../common/schemas/run.js';
 import { currentBackend } from '../engine/backend.js';
 import { codecFromTokenizer, makeLens, providerFromSaeSet } from '../refusal/lens.js';
 import { loadChatModel, loadSuitePrompts, resolve, resolveSaeSpec, saeSpecFiles, SuiteRefSchema, type SuiteRef } from '../refusal/project.js';
+import { categoriesResults, checkResultForWrite } from '../../common/results/index.js';
 import { listFiles, readJsonFile, RunDir, sha256File, sha256Text, writeJsonAtomic } from '../refusal/runs.js';
 import type { StepCtx } from '../refusal/types.js';
 import { SaeSet } from '../sae/set.js';
@@ -104,7 +105,7 @@ export async function runCategories(
   try {
     const { value: results } = await run.step('categories', () => analyseCategories(lens, { harmful: harmful.items, harmless: harmless.prompts }, params, ctx));
     const seconds = (performance.now() - t0) / 1000;
-    run.write('results.json', results);
+    run.write('results.json', checkResultForWrite(categoriesResults, results, path.join(runDir, 'results.json')));
     run.write('manifest.json', { ...manifest, status: 'succeeded', outputs: ['results.json'], finishedAt: new Date().toISOString(), timings: { total: seconds } });
     return { runId, runDir, results, seconds };
   } catch (e) {

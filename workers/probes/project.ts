@@ -20,7 +20,8 @@ import { loadModel } from '../model/index.js';
 import { codecFromTokenizer, makeLens, providerFromSaeSet } from '../refusal/lens.js';
 import type { DiscoveryResults } from '../refusal/pipeline.js';
 import { loadChatModel, loadSuitePrompts, resolve, resolveSaeSpec, saeSpecFiles, SuiteRefSchema } from '../refusal/project.js';
-import { listFiles, readJson, readJsonFile, RunDir, sha256File, sha256Text, writeJsonAtomic } from '../refusal/runs.js';
+import { discoveryResults } from '../../common/results/discovery.js';
+import { listFiles, readJson, readJsonFile, readResultFile, RunDir, sha256File, sha256Text, writeJsonAtomic } from '../refusal/runs.js';
 import type { FeatureSet, StepCtx } from '../refusal/types.js';
 import { parseFeatureId } from '../sae/features.js';
 import { SaeSet } from '../sae/set.js';
@@ -135,8 +136,12 @@ export function findDiscoveryRuns(projectDir: string, opts: { modelDir?: string 
     const m = readJson<{ status?: string; step?: string; finishedAt?: string; inputs?: { path?: string }[] }>(path.join(dir, 'manifest.json'));
     if (!m || m.status !== 'succeeded' || m.step !== 'refusal.discover') continue;
     if (modelDir && !(m.inputs ?? []).some((i) => typeof i.path === 'string' && path.resolve(i.path).startsWith(modelDir))) continue;
-    const r = readJson<DiscoveryResults>(path.join(dir, 'results.json'));
-    if (!r?.sets) continue;
+    let r: DiscoveryResults;
+    try {
+      r = readResultFile(discoveryResults, path.join(dir, 'results.json'));
+    } catch {
+      continue; // not readable by this build: not a candidate
+    }
     out.push({ runId: id, runDir: dir, results: r, t: Date.parse(m.finishedAt ?? '') || 0 });
   }
   return out.sort((a, b) => b.t - a.t || a.runId.localeCompare(b.runId)).map(({ t: _t, ...x }) => x);
@@ -199,7 +204,7 @@ export async function runProbeProject(
   const inputFiles: { name: string; path: string; n?: number }[] = [];
   if ('discoveryRun' in pl.refusalFeatures) {
     const dir = resolveDiscoveryRun(projectDir, base, pl.refusalFeatures.discoveryRun);
-    refusal = refusalSetFromDiscovery(JSON.parse(fs.readFileSync(path.join(dir, 'results.json'), 'utf8')) as DiscoveryResults, pl.refusalFeatures.set);
+    refusal = refusalSetFromDiscovery(readResultFile(discoveryResults, path.join(dir, 'results.json')), pl.refusalFeatures.set);
     refusalLabel = `${pl.refusalFeatures.set === 'cossim_ap_global' ? 'CosSim+AP refusal features' : `refusal features (${pl.refusalFeatures.set})`} of ${path.basename(dir)}`;
     inputFiles.push({ name: 'discovery results', path: path.join(dir, 'results.json'), n: refusal.length });
   } else {

@@ -18,5 +18,6 @@ export async function writeProbeReport(dir: string, run: ProbeRunResult, opts: R
 }
 
 export async function readProbeReport(dir: string): Promise<ProbeRunResult> {
-  return loadProbeReportJson(await fs.readFile(path.join(dir, 'probe-report.json'), 'utf8'));
+  const file = path.join(dir, 'probe-report.json');
+  return loadProbeReportJson(await fs.readFile(file, 'utf8'), file);
 }

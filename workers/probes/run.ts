@@ -83,8 +83,8 @@ export function runProbes(inputs: readonly ProbeInput[], labels: ProbeLabels, op
     });
   });
   return ProbeRunResultSchema.parse({
-    kind: 'probe-run',
-    schemaVersion: 1,
+    kind: 'refusal-workbench/probe-report',
+    schemaVersion: 2,
     manifest: {
       ...opts.manifest,
       seed: opts.seed,

@@ -10,6 +10,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { neuronpediaSourceSet } from '../../common/neuronpedia.js';
+import { FEATURE_GRAPH_KIND, FEATURE_GRAPH_VERSION } from '../../common/results/graph.js';
 import '../engine/register-gradients.js';
 import { hookNames, type HookFn, type Hooks } from '../model/types.js';
 import type { Sae } from '../sae/types.js';
@@ -37,9 +38,10 @@ export interface GraphEdge {
   method: 'gradient' | 'clamp';
 }
 
+/** graph.json; its schema (version 2) is common/results/graph.ts. */
 export interface FeatureGraph {
-  kind: 'feature-graph';
-  schemaVersion: 1;
+  kind: typeof FEATURE_GRAPH_KIND;
+  schemaVersion: typeof FEATURE_GRAPH_VERSION;
   nodes: GraphNode[];
   edges: GraphEdge[];
   params: { priorLayers: number; stopGradient: 'features' | 'none'; clampValue: number | null; samples: number };
@@ -207,8 +209,8 @@ export async function buildGraph(lens: Lens, p: GraphParams, ctx: StepCtx): Prom
     return es.filter((e) => Math.abs(e.weight) > th * mx && e.weight !== 0);
   });
   return {
-    kind: 'feature-graph',
-    schemaVersion: 1,
+    kind: FEATURE_GRAPH_KIND,
+    schemaVersion: FEATURE_GRAPH_VERSION,
     nodes,
     edges: kept,
     params: { priorLayers: prior, stopGradient: sg, clampValue: p.clampMeasure ?? null, samples: attr.samples.length },
@@ -450,7 +452,7 @@ export function fromNeuronpediaGraph(json: unknown): ImportedGraph {
     .filter((l) => byNodeId.has(l.source) && byNodeId.has(l.target))
     .map((l) => ({ source: byNodeId.get(l.source)!, target: byNodeId.get(l.target)!, weight: l.weight, method: 'gradient' as const }));
   return {
-    graph: { kind: 'feature-graph', schemaVersion: 1, nodes, edges, params: { priorLayers: 0, stopGradient: 'features', clampValue: null, samples: 0 } },
+    graph: { kind: FEATURE_GRAPH_KIND, schemaVersion: FEATURE_GRAPH_VERSION, nodes, edges, params: { priorLayers: 0, stopGradient: 'features', clampValue: null, samples: 0 } },
     scan: d.metadata.scan,
     sourceSet,
     labels,

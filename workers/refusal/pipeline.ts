@@ -3,6 +3,7 @@
  * pool + CosSim → LA-IG (S2 by default) → K* selection + baselines → clamped generation, judged → graph.
  * Every step is checkpointed in the run folder (resume per step, generation per batch).
  */
+import { DISCOVERY_RESULTS_KIND, DISCOVERY_RESULTS_VERSION, type DiscoveryResultsFile } from '../../common/results/discovery.js';
 import { DiscoveryParamsSchema, type DiscoveryParamsInput, type MethodKey } from '../../common/steps/discover.js';
 import { laIg, type AttributionResult } from './attribution.js';
 import { filterByFirstToken, encodePrompts } from './data.js';
@@ -34,30 +35,8 @@ export interface DiscoverySuites {
   pairs?: Array<{ vanilla: string; adversarial: string }>;
 }
 
-export interface DiscoveryResults {
-  kind: 'refusal-workbench/discovery-results';
-  schemaVersion: 1;
-  layer: number;
-  layerSweep: Array<{ layer: number; refusalRate: number; meanRefusalProb: number; judgedRefusalRate?: number }> | null;
-  counts: { harmful: number; harmless: number; evalHarmless: number };
-  clampValue: number;
-  /** K* of this run's sets. */
-  kStar: number;
-  /** Problems that did not stop the run (e.g. empty feature sets). */
-  warnings: string[];
-  sets: Record<string, FeatureSets>;
-  refusal_rate: Partial<Record<MethodKey, number>>;
-  harmless_refusal_rate: Partial<Record<MethodKey, number>>;
-  /** From the jailbreak judge (HarmBench-style), when one is configured. */
-  jailbreak_rate: Partial<Record<MethodKey, number>> | null;
-  /** CE (nats per label token) of the base model's harmless rollouts under each condition. */
-  ce: Partial<Record<MethodKey, number>> | null;
-  graph: { nodes: number; edges: number; upward_edges: number; gradient_edges: number; clamp_edges: number } | null;
-  induced: { rows: Array<{ v: number; rate: number }>; actAddRate: number | null } | null;
-  mechanism: (MechanismSummary & { adversarialRefusalRate: number }) | null;
-  judge: string;
-  timings: Record<string, number>;
-}
+/** results.json: its schema (version 2) is common/results/discovery.ts. */
+export type DiscoveryResults = Omit<DiscoveryResultsFile, 'seconds' | 'memory'>;
 
 export function reviveAttribution(raw: unknown): AttributionResult {
   const r = raw as AttributionResult;
@@ -317,8 +296,8 @@ export async function discover(
     });
   }
   const results: DiscoveryResults = {
-    kind: 'refusal-workbench/discovery-results',
-    schemaVersion: 1,
+    kind: DISCOVERY_RESULTS_KIND,
+    schemaVersion: DISCOVERY_RESULTS_VERSION,
     layer,
     layerSweep: sweep.rows,
     counts: { harmful: harmful.length, harmless: data.harmless.length, evalHarmless: data.evalHarmless.length },

@@ -20,6 +20,7 @@ import { codecFromTokenizer, makeLens, providerFromSaeSet } from './lens.js';
 import { backendCapBytes, formatBytes, pickBatchSize, planMemory, type MemoryPlan } from './memory.js';
 import { discover, DiscoveryParamsSchema, type DiscoveryResults } from './pipeline.js';
 import { SuiteRefSchema, type SuiteRef } from '../../common/steps/discover.js';
+import { checkResultForWrite, discoveryResults, experimentTable, featureGraph, type ResultDef } from '../../common/results/index.js';
 import { listFiles, RunDir, sha256File, sha256Text, writeJsonAtomic, readJsonFile } from './runs.js';
 import { suiteKey, suiteName, writeTextAtomic } from './experiments/load.js';
 import { toNeuronpediaGraph } from './graph.js';
@@ -363,16 +364,17 @@ export async function runPipelineFile(
       for (const w of experiments.warnings) ctx.log(`warning: ${w}`);
     }
     const seconds = (performance.now() - t0) / 1000;
-    run.write('results.json', { ...out.results, seconds, memory: { plannedPeakBytes: shortcut.peakBytes, capBytes: Number.isFinite(cap) ? cap : null, saesResident, peakResidentSaeLayers: provider.peakResident } });
+    const checked = <T>(def: ResultDef, file: string, value: T): T => checkResultForWrite(def, value, path.join(runDirPath, file));
+    run.write('results.json', checked(discoveryResults, 'results.json', { ...out.results, seconds, memory: { plannedPeakBytes: shortcut.peakBytes, capBytes: Number.isFinite(cap) ? cap : null, saesResident, peakResidentSaeLayers: provider.peakResident } }));
     run.write('generations.json', out.generations);
     const outputs = ['results.json', 'generations.json'];
     if (experiments) {
-      run.write('experiments.json', experiments);
+      run.write('experiments.json', checked(experimentTable, 'experiments.json', experiments));
       writeTextAtomic(path.join(runDirPath, 'experiments.csv'), tableCsv(experiments));
       outputs.push('experiments.json', 'experiments.csv');
     }
     if (out.graph) {
-      run.write('graph.json', out.graph);
+      run.write('graph.json', checked(featureGraph, 'graph.json', out.graph));
       run.write(
         'graph.neuronpedia.json',
         toNeuronpediaGraph(out.graph, { slug: runId, scan: neuronpediaModel(out.graph.nodes.find((n) => n.neuronpediaId)?.neuronpediaId) ?? path.basename(path.resolve(pl.model ?? '.')), prompt: suites.harmful.prompts[0], promptTokens: tokenizer.tokens(tokenizer.encodeInstruction(suites.harmful.prompts[0])) }),

@@ -2,6 +2,8 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import type { z } from 'zod';
+import { checkResultForWrite, readResultText, ResultFileError, type ResultDef } from '../../common/results/versioned.js';
 import type { BatchStore } from './generate.js';
 import { FILE_LIMITS, readUserJson } from '../engine/io/user-file.js';
 
@@ -10,6 +12,22 @@ export function writeJsonAtomic(file: string, value: unknown): void {
   const tmp = `${file}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`;
   fs.writeFileSync(tmp, JSON.stringify(value, (_, v) => (v instanceof Float32Array || v instanceof Float64Array ? Array.from(v) : v)));
   fs.renameSync(tmp, file);
+}
+
+/** A result file: validated with the schema its readers use (common/results), then written atomically. */
+export function writeResultJson(def: ResultDef, file: string, value: unknown): void {
+  writeJsonAtomic(file, checkResultForWrite(def, value, file));
+}
+
+/** A result file read through its versioned reader (migrated, validated); errors name the file. */
+export function readResultFile<S extends z.ZodType>(def: ResultDef<S>, file: string): z.output<S> {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new ResultFileError(file, `cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  return readResultText(def, text, file);
 }
 
 export function readJson<T>(file: string): T | undefined {

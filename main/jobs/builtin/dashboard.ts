@@ -18,7 +18,9 @@ import { buildCorpus, readCorpus } from '../../../workers/features/corpus.js';
 import { DashboardParamsSchema, type DashboardParams, type DashboardResult } from '../../../common/steps/features-dashboard.js';
 import { parseFeatures } from '../../../workers/playground/playground.js';
 import { deriveSkipPrefix } from '../../../workers/refusal/lens.js';
-import { writeJsonAtomic } from '../../../workers/refusal/runs.js';
+import { readResultFile, writeJsonAtomic } from '../../../workers/refusal/runs.js';
+import { discoveryResults } from '../../../common/results/discovery.js';
+import { featureGraph } from '../../../common/results/graph.js';
 import { DASHBOARD_FEATURE_KIND, DASHBOARD_INDEX_KIND, DashboardFeatureFileSchema, DashboardIndexSchema } from '../../../common/results/dashboard.js';
 
 export { DashboardParamsSchema, type DashboardParams, type DashboardResult };
@@ -36,14 +38,14 @@ export function runFeatureSets(src: ResolvedSource, projectDir: string | null): 
   if (!src.runId || !projectDir) return out;
   const dir = path.join(projectDir, 'runs', src.runId);
   try {
-    const r = JSON.parse(fs.readFileSync(path.join(dir, 'results.json'), 'utf8')) as { sets?: Record<string, { sets?: FeatureId[][] }> };
-    out.refusal = (r.sets?.cossim_ap_global?.sets?.[0] ?? []).map((f) => ({ layer: f.layer, index: f.index }));
+    const r = readResultFile(discoveryResults, path.join(dir, 'results.json'));
+    out.refusal = (r.sets.cossim_ap_global?.sets[0] ?? []).map((f) => ({ layer: f.layer, index: f.index }));
   } catch {
     /* no results */
   }
   try {
-    const g = JSON.parse(fs.readFileSync(src.graphFile ?? path.join(dir, 'graph.json'), 'utf8')) as { nodes?: FeatureId[] };
-    out.graph = (g.nodes ?? []).map((n) => ({ layer: n.layer, index: n.index }));
+    const g = readResultFile(featureGraph, src.graphFile ?? path.join(dir, 'graph.json'));
+    out.graph = g.nodes.map((n) => ({ layer: n.layer, index: n.index }));
   } catch {
     /* no graph */
   }

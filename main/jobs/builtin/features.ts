@@ -15,6 +15,9 @@ import { featureDetail, type FeatureDetail } from '../../../workers/features/det
 import { codecFromTokenizer, deriveSkipPrefix, makeLens, providerFromSaeSet } from '../../../workers/refusal/lens.js';
 import { laIg } from '../../../workers/refusal/attribution.js';
 import { selectFeatures } from '../../../workers/refusal/selection.js';
+import { readResultFile, writeResultJson } from '../../../workers/refusal/runs.js';
+import { featureGraph } from '../../../common/results/graph.js';
+import { FEATURE_DETAIL_KIND, featureDetailFile } from '../../../common/results/job-files.js';
 
 export interface FeatureDetailParams {
   layer: number;
@@ -47,7 +50,7 @@ export interface FeatureDetailParams {
 
 export type FeatureDetailResult = FeatureDetail & { source: string; cached: boolean; file: string | null };
 
-const KIND = 'refusal-workbench/feature-detail';
+const KIND = FEATURE_DETAIL_KIND;
 
 function cacheName(layer: number, index: number): string {
   return `feature-L${layer}-${index}.json`;
@@ -114,7 +117,7 @@ export async function detail(params: FeatureDetailParams, ctx: StepContext): Pro
   const write = (d: FeatureDetail): string | null => {
     if (!ctx.runDir) return null;
     const f = path.join(ctx.runDir, name);
-    fs.writeFileSync(f, JSON.stringify({ kind: KIND, schemaVersion: 1, cacheKey, source: src.label, params: opts, features: { [id]: d } }));
+    writeResultJson(featureDetailFile, f, { kind: KIND, schemaVersion: 1, cacheKey, source: src.label, params: opts, features: { [id]: d } });
     return f;
   };
   if (!params.fresh) {
@@ -156,11 +159,10 @@ export async function detail(params: FeatureDetailParams, ctx: StepContext): Pro
   // the feature's attribution in the discovery graph, when it is a node there
   if (src.graphFile) {
     try {
-      const g = JSON.parse(fs.readFileSync(src.graphFile, 'utf8')) as { nodes?: Array<{ layer?: number; index?: number; attribution?: number }> };
-      const node = g.nodes?.find((n) => n.layer === layer && n.index === index);
-      if (node && typeof node.attribution === 'number') attribution.push({ suite: 'discovery', value: node.attribution });
-    } catch {
-      /* no graph */
+      const node = readResultFile(featureGraph, src.graphFile).nodes.find((n) => n.layer === layer && n.index === index);
+      if (node) attribution.push({ suite: 'discovery', value: node.attribution });
+    } catch (e) {
+      ctx.log(`graph not used: ${(e as Error).message}`);
     }
   }
   // and its attribution on a few prompts of each suite

@@ -17,6 +17,8 @@ import { z } from 'zod';
 import { JudgeSpecSchema, makeJudge, type JudgeSpec } from '../../../workers/eval/judges/factory.js';
 import { loadModel } from '../../../workers/model/index.js';
 import { InterventionSchema, SamplingSchema, type InterventionParam } from '../../../common/steps/playground.js';
+import { writeResultJson } from '../../../workers/refusal/runs.js';
+import { PLAYGROUND_KIND, playgroundFile } from '../../../common/results/job-files.js';
 
 export { InterventionSchema, SamplingSchema, type InterventionParam };
 
@@ -163,7 +165,7 @@ export async function playground(params: PlaygroundParams, ctx: StepContext): Pr
     judge: judge.id,
   };
   if (ctx.runDir) {
-    fs.writeFileSync(path.join(ctx.runDir, 'playground.json'), JSON.stringify({ kind: 'refusal-workbench/playground', schemaVersion: 1, ...result }));
+    writeResultJson(playgroundFile, path.join(ctx.runDir, 'playground.json'), { kind: PLAYGROUND_KIND, schemaVersion: 1, ...result });
   }
   return result;
 }

@@ -12,6 +12,8 @@ import { loadSource, resolveSource, samplePrompts } from '../../../workers/featu
 import { buildConversations, saePreflight, type PreflightReport } from '../../../workers/features/preflight.js';
 import { SaeSet } from '../../../workers/sae/set.js';
 import { deriveSkipPrefix } from '../../../workers/refusal/lens.js';
+import { writeResultJson } from '../../../workers/refusal/runs.js';
+import { PREFLIGHT_KIND, preflightFile } from '../../../common/results/job-files.js';
 
 export interface PreflightParams {
   /** SAE folders or files (Gemma Scope tree, per-layer folders, one SAE); default: the source's SAEs. */
@@ -57,7 +59,7 @@ export async function preflight(params: PreflightParams, ctx: StepContext): Prom
       onLayer: (done, of) => ctx.progress('fit', done / of),
     });
     const out: PreflightResult = { ...report, model: src.modelDir, source: folders.length ? folders.join(', ') : src.label };
-    if (ctx.runDir) fs.writeFileSync(path.join(ctx.runDir, 'preflight.json'), JSON.stringify({ kind: 'refusal-workbench/sae-preflight', schemaVersion: 1, ...out }));
+    if (ctx.runDir) writeResultJson(preflightFile, path.join(ctx.runDir, 'preflight.json'), { kind: PREFLIGHT_KIND, schemaVersion: 1, ...out });
     return out;
   } finally {
     for (const s of extra) s.close();

@@ -1,6 +1,6 @@
 import type { CategoriesVM, ProbeReportVM, RunResultsVM } from '../views/types';
 import { escapeHtml, escapeMd, fmt, pct } from './format';
-import { manifestHtml, manifestMarkdown } from './manifest';
+import { manifestHtml, manifestMarkdown, type ExportManifest } from './manifest';
 import { lineChartSvg, type LineSeries } from './svg';
 
 /** A report is a title, sections of tables and figures; rendered to Markdown or HTML from one description. */
@@ -15,7 +15,7 @@ export interface Report {
   tables: ReportTable[];
   /** inline SVG figures (HTML embeds them; Markdown links the file name) */
   figures: Array<{ caption: string; svg: string; file: string }>;
-  manifest: import('../views/types').RunManifest;
+  manifest: ExportManifest;
 }
 
 export function reportToMarkdown(r: Report): string {
@@ -52,7 +52,6 @@ export function reportToHtml(r: Report): string {
 
 // ───────────── probes ─────────────
 
-const ci = (c: [number, number]) => `[${fmt(c[0], 3)}, ${fmt(c[1], 3)}]`;
 
 export const PROBE_COLORS = { inDist: '#2f6fde', ood: '#d9480f', refusal: '#2b8a3e', random: '#868e96', other: '#7048e8' };
 
@@ -76,33 +75,6 @@ export function probeSeries(report: ProbeReportVM): LineSeries[] {
 
 export function probeFigureSvg(report: ProbeReportVM): string {
   return lineChartSvg({ title: 'Probe accuracy per layer: in-distribution vs OOD', xLabel: 'layer', yLabel: 'accuracy', series: probeSeries(report) }, report.manifest);
-}
-
-export function probeReport(report: ProbeReportVM): Report {
-  const rows = report.probes.map((p) => [
-    p.name,
-    p.features,
-    p.layer === null ? '—' : String(p.layer),
-    fmt(p.valAcc, 3),
-    fmt(p.oodAcc, 3),
-    ci(p.oodAccCi),
-    p.balancedAcc === undefined ? '—' : fmt(p.balancedAcc, 3),
-    fmt(p.auroc, 3),
-    p.f1 === undefined ? '—' : fmt(p.f1, 3),
-  ]);
-  const tables: ReportTable[] = [
-    { caption: 'Probes', headers: ['probe', 'features', 'layer', 'val acc', 'OOD acc', 'OOD 95% CI', 'balanced acc', 'AUROC', 'F1'], rows },
-  ];
-  const groups = Array.from(new Set(report.probes.flatMap((p) => Object.keys(p.perGroup ?? {})))).sort();
-  if (groups.length)
-    tables.push({ caption: 'Accuracy per group', headers: ['probe', ...groups], rows: report.probes.map((p) => [p.name, ...groups.map((g) => (p.perGroup?.[g] === undefined ? '—' : fmt(p.perGroup[g], 3)))]) });
-  return {
-    title: `Probe report — ${report.runId}`,
-    intro: 'Linear probes for refusal: in-distribution validation accuracy and out-of-distribution (adversarial) accuracy with bootstrap 95% intervals.',
-    tables,
-    figures: [{ caption: 'Accuracy per layer, in-distribution vs OOD', svg: probeFigureSvg(report), file: `${report.runId}-probes.svg` }],
-    manifest: report.manifest,
-  };
 }
 
 // ───────────── discovery run ─────────────

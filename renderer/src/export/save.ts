@@ -1,4 +1,5 @@
-import type { RunManifest, ViewApi } from '../views/types';
+import type { ViewApi } from '../views/types';
+import type { ExportManifest } from './manifest';
 import { stableStringify } from './format';
 import { pngAddText } from './png';
 
@@ -42,6 +43,6 @@ export async function saveExport(api: ViewApi, name: string, data: string | Uint
 }
 
 /** PNG bytes + manifest as a tEXt chunk. */
-export function pngWithManifest(png: Uint8Array, manifest: RunManifest): Uint8Array {
+export function pngWithManifest(png: Uint8Array, manifest: ExportManifest): Uint8Array {
   return pngAddText(png, 'run-manifest', stableStringify(manifest, 0));
 }

@@ -1,4 +1,4 @@
-import type { RunManifest } from '../views/types';
+import type { ExportManifest } from './manifest';
 import { escapeXml, fmt, stableStringify } from './format';
 
 /** A drawn graph, exactly as on screen: positions in model coordinates, resolved styles. */
@@ -30,7 +30,7 @@ export interface GraphScene {
   dark?: boolean;
 }
 
-function metadata(manifest: RunManifest): string {
+function metadata(manifest: ExportManifest): string {
   // CDATA keeps the JSON readable; "]]>" cannot occur in JSON produced from our manifests, but guard anyway.
   return `<metadata id="run-manifest"><![CDATA[${stableStringify(manifest).replace(/]]>/g, ']]]]><![CDATA[>')}]]></metadata>`;
 }
@@ -39,7 +39,7 @@ function metadata(manifest: RunManifest): string {
  * Graph scene → standalone SVG. Deterministic: nodes and edges are written sorted by id with fixed
  * precision; exactly one `<circle class="node">` per node (labels are separate `<text>`).
  */
-export function graphSceneToSvg(scene: GraphScene, manifest: RunManifest): string {
+export function graphSceneToSvg(scene: GraphScene, manifest: ExportManifest): string {
   const pad = 40;
   const nodes = [...scene.nodes].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   const edges = [...scene.edges].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
@@ -92,7 +92,7 @@ export function graphSceneToSvg(scene: GraphScene, manifest: RunManifest): strin
  * Serialise an on-screen SVG element (e.g. a Recharts surface) into a standalone file with the manifest
  * embedded. Computed colours are not inlined; Recharts writes its colours as attributes already.
  */
-export function serializeSvgElement(el: SVGSVGElement, manifest: RunManifest): string {
+export function serializeSvgElement(el: SVGSVGElement, manifest: ExportManifest): string {
   const clone = el.cloneNode(true) as SVGSVGElement;
   clone.setAttribute('xmlns', 'http://www.w3.org/2000/svg');
   const text = new XMLSerializer().serializeToString(clone);
@@ -114,7 +114,7 @@ export interface LineSeries {
  */
 export function lineChartSvg(
   opts: { title: string; xLabel: string; yLabel: string; series: LineSeries[]; width?: number; height?: number; yMin?: number; yMax?: number },
-  manifest: RunManifest,
+  manifest: ExportManifest,
 ): string {
   const W = opts.width ?? 640, H = opts.height ?? 360;
   const m = { l: 56, r: 170, t: 36, b: 44 };

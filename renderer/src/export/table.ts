@@ -1,4 +1,4 @@
-import type { RunManifest } from '../views/types';
+import type { ExportManifest } from './manifest';
 import { manifestCsvHeader } from './manifest';
 import { stableStringify } from './format';
 
@@ -15,13 +15,13 @@ function csvCell(v: string | number | null | undefined): string {
 }
 
 /** CSV with the manifest as a leading `# manifest: {...}` comment line. */
-export function toCsv<T>(rows: T[], columns: Column<T>[], manifest: RunManifest): string {
+export function toCsv<T>(rows: T[], columns: Column<T>[], manifest: ExportManifest): string {
   const lines = [columns.map((c) => csvCell(c.header)).join(',')];
   for (const r of rows) lines.push(columns.map((c) => csvCell(c.value(r))).join(','));
   return manifestCsvHeader(manifest) + lines.join('\n') + '\n';
 }
 
 /** JSON data export: `{kind, schemaVersion, manifest, data}` with sorted keys. */
-export function toJsonExport(kind: string, data: unknown, manifest: RunManifest): string {
+export function toJsonExport(kind: string, data: unknown, manifest: ExportManifest): string {
   return stableStringify({ kind, schemaVersion: 1, manifest, data }) + '\n';
 }

@@ -1,64 +1,52 @@
 /**
  * Adapts the shell's `WorkbenchApi` (common/api.ts: projects, features, runs, files, jobs) to the calls
- * the views make (`ViewApi`). Results are stored files in the project, found through each run's manifest:
+ * the views make (`ViewApi`). Results are the files a run's step declares (common/steps `outputs`: role →
+ * file, kind, schemaVersion), read through their versioned readers (common/results): an older file is
+ * upgraded, a file that does not parse is an error naming it — never a guessed layout.
  *
- *   runs/<id>/manifest.json            step, params, status, outputs, versions, seed, backend, timings
- *   runs/<id>/<graph*.json>            discovery graph: nodes {layer,index,attribution,role?,topPositions}, edges
- *   runs/<id>/<results|rates*.json>    rates per method × suite with n
- *   runs/<id>/<feature*.json>          per-feature details (cosine, contexts, logit lens, histogram)
- *   runs/<id>/<probe*.json>            probe report
- *   runs/<id>/<categor*.json>          categories run (issue 9)
+ *   runs/<id>/manifest.json            the run manifest (common/schemas/run.ts)
+ *   runs/<id>/<declared outputs>       e.g. refusal.discover: results.json, graph.json, experiments.json
  *   suites/<slug>.json                 prompt suites (common/suites PromptSuite)
  *   exports/<name>                     everything the Export buttons write
  *
- * Work that computes (model inspection, SAE preflight, discovery, playground) starts a job by step name,
- * chosen from `jobs.steps()` by pattern so the views keep working while step names settle.
+ * Work that computes (model inspection, SAE preflight, discovery, playground) starts a job by step name;
+ * its small result is parsed with the step's `result` schema.
  */
-import type { ApiEvent, JobInfo, RunManifest as StoredManifest, WorkbenchApi as ShellApi } from '../../../common/api';
+import type { ApiEvent, JobInfo, RunManifest, WorkbenchApi as ShellApi } from '../../../common/api';
 import type { PromptSuite } from '../../../common/suites/schema';
 import type { JobStartRequest } from '../../../common/api';
-import { isStepName, type StepName, type StepParamsInput } from '../../../common/steps/index';
-import {
-  adaptCategories,
-  adaptGraph,
-  adaptProbeReport,
-  adaptRunResults,
-  featureKey,
-  type FeatureDetailVM,
-  type JobVM,
-  type ModelVM,
-  type PlaygroundResultVM,
-  type PreflightVM,
-  type RunManifest,
-  type RunSummaryVM,
-  type StoredSuite,
-  type ViewApi,
-} from './types';
+import { isStepName, STEPS, type StepName, type StepParamsInput, type StepResult } from '../../../common/steps/index';
+import { categoriesResults, featureDetailFile, featureGraph, probeReport, discoveryResults, readResultText, ResultFileError, type ResultDef, type StoredFeatureDetail } from '../../../common/results/index';
+import { RunRefSchema } from '../../../common/steps/types';
+import type { z } from 'zod';
+import { featureKey, type JobVM, type ModelVM, type PlaygroundResultVM, type PreflightVM, type RunSummaryVM, type StoredSuite, type ViewApi } from './types';
+import { categoriesVM, graphVM, probeReportVM, runResultsVM } from './viewmodels';
 
 export function isShellApi(api: unknown): api is ShellApi {
   const a = api as Partial<ShellApi> | null;
   return !!a && typeof a === 'object' && typeof a.files === 'object' && typeof a.jobs === 'object' && typeof a.runs === 'object';
 }
 
-export function toViewManifest(m: StoredManifest | Record<string, unknown>): RunManifest {
-  const s = m as Record<string, unknown>;
-  return { ...s, runId: String(s.id ?? s.runId ?? 'run') } as RunManifest;
-}
-
 export function jobToVM(j: JobInfo): JobVM {
-  const status = j.status === 'succeeded' ? 'done' : j.status;
-  const r = j.result as Record<string, unknown> | null;
+  // a step that keys its own run folder returns {runId, runDir, seconds}; the others' run is runs/<jobId>/
+  const ref = RunRefSchema.safeParse(j.result);
   return {
     id: j.id,
     kind: j.step,
-    status,
+    status: j.status,
     stage: j.progress?.stage,
     fraction: j.progress?.fraction ?? undefined,
     etaSeconds: j.progress?.etaMs != null ? j.progress.etaMs / 1000 : undefined,
     error: j.error ?? undefined,
-    runId: r && typeof r.runId === 'string' ? r.runId : j.id,
-    stages: Array.isArray(r?.stages) ? (r!.stages as JobVM['stages']) : undefined,
+    runId: ref.success ? ref.data.runId : j.id,
   };
+}
+
+/** The file a step declares for `role` (common/steps outputs), with `{name}` placeholders filled from `vars`. */
+export function declaredOutput(step: string, role: string, vars: Record<string, string | number> = {}): string | null {
+  if (!isStepName(step)) return null;
+  const o = STEPS[step].outputs.find((x) => x.role === role);
+  return o ? o.file.replace(/\{(\w+)\}/g, (_, k: string) => String(vars[k] ?? `{${k}}`)) : null;
 }
 
 function slug(s: string): string {
@@ -73,26 +61,40 @@ export function estimateBytes(params: number, dtype: string): number {
 export function fromShellApi(api: ShellApi): ViewApi {
   const readJson = async (p: string): Promise<unknown> => JSON.parse(await api.files.readText({ path: p }));
   let stepsCache: Promise<string[]> | null = null;
-  const inspected = new Map<string, Promise<unknown>>();
+  const inspected = new Map<string, Promise<StepResult<'model.inspect'>>>();
   const steps = () => (stepsCache ??= api.jobs.steps().then((s) => s.map((x) => x.name)).catch(() => []));
   /** The step when this build registers it (the contract names every step: common/steps). */
   const available = async <N extends StepName>(name: N): Promise<N | null> => ((await steps()).includes(name) ? name : null);
 
-  const manifests = async (): Promise<StoredManifest[]> => {
+  const manifests = async (): Promise<RunManifest[]> => {
     const runs = await api.runs.list();
     const ms = await Promise.all(runs.map((r) => api.runs.get({ id: r.id }).catch(() => null)));
-    return ms.filter((m): m is StoredManifest => !!m).sort((a, b) => (a.startedAt < b.startedAt ? 1 : a.startedAt > b.startedAt ? -1 : 0));
+    return ms.filter((m): m is RunManifest => !!m).sort((a, b) => (a.startedAt < b.startedAt ? 1 : a.startedAt > b.startedAt ? -1 : 0));
   };
-  /** Newest succeeded run (or the given one) with an output file matching `file`. */
-  const findOutput = async (file: RegExp, runId?: string, stepRe?: RegExp): Promise<{ m: StoredManifest; path: string } | null> => {
-    const ms = runId ? [await api.runs.get({ id: runId })] : await manifests();
-    for (const m of ms) {
-      if (m.status !== 'succeeded' && !runId) continue;
-      if (stepRe && !runId && !stepRe.test(m.step)) continue;
-      const out = m.outputs.find((o) => file.test(o));
-      if (out) return { m, path: `runs/${m.id}/${out}` };
+  /**
+   * A run's declared output: the given run (it must be a run of `step`), else the newest succeeded run of
+   * `step` that has the file. Null when there is none; a ResultFileError (naming the file) when it does not parse.
+   */
+  const readOutput = async <S extends z.ZodType>(
+    step: StepName,
+    role: string,
+    def: ResultDef<S>,
+    runId?: string,
+    vars?: Record<string, string | number>,
+  ): Promise<{ m: RunManifest; value: z.output<S> } | null> => {
+    const file = declaredOutput(step, role, vars);
+    if (!file) return null;
+    const candidates = runId ? [await api.runs.get({ id: runId })] : (await manifests()).filter((m) => m.status === 'succeeded');
+    const m = candidates.find((c) => c.step === step && c.outputs.includes(file));
+    if (!m) return null;
+    const p = `runs/${m.id}/${file}`;
+    let text: string;
+    try {
+      text = await api.files.readText({ path: p });
+    } catch (e) {
+      throw new ResultFileError(p, `cannot read (${(e as Error).message})`);
     }
-    return null;
+    return { m, value: readResultText(def, text, p) };
   };
 
   /** The pipeline a discovery starts from: the project's pipeline.json, the demo's, or one built from the demo source. */
@@ -129,7 +131,16 @@ export function fromShellApi(api: ShellApi): ViewApi {
   };
 
   /** Start a step and wait for its result (events, with polling as a fallback). */
-  const runJob = async <N extends StepName>(step: N, params: StepParamsInput<N>): Promise<unknown> => {
+  const runJob = async <N extends StepName>(step: N, params: StepParamsInput<N>): Promise<StepResult<N>> => {
+    const raw = await waitJob(step, params);
+    const r = STEPS[step].result.safeParse(raw);
+    if (!r.success) {
+      const i = r.error.issues[0];
+      throw new Error(`the result of ${step} does not match its schema (common/steps): ${i?.path.join('.') || '(top level)'}: ${i?.message}`);
+    }
+    return r.data as StepResult<N>;
+  };
+  const waitJob = async <N extends StepName>(step: N, params: StepParamsInput<N>): Promise<unknown> => {
     const job = await api.jobs.start({ step, params } as JobStartRequest);
     return new Promise((resolve, reject) => {
       let done = false;
@@ -231,20 +242,17 @@ export function fromShellApi(api: ShellApi): ViewApi {
         });
         inspected.set(folder, pending);
       }
-      const r = (await pending) as Record<string, unknown> | null;
-      if (!r) return null;
-      const params = Number(r.params ?? r.paramCount ?? 0);
-      const dtype = String(r.dtype ?? 'float32');
+      const r = await pending;
       return {
-        path: String(r.path ?? folder ?? ''),
-        name: typeof r.name === 'string' ? r.name : undefined,
-        architecture: String(r.architecture ?? r.arch ?? '?'),
-        dtype,
-        params,
-        layers: Number(r.layers ?? r.nLayers ?? 0),
-        dModel: Number(r.dModel ?? r.d_model ?? 0),
-        vocab: typeof r.vocab === 'number' ? r.vocab : undefined,
-        memoryBytes: Number(r.memoryBytes ?? estimateBytes(params, dtype)),
+        path: r.path,
+        name: r.name,
+        architecture: r.architecture,
+        dtype: r.dtype,
+        params: r.params,
+        layers: r.layers,
+        dModel: r.dModel,
+        vocab: r.vocab,
+        memoryBytes: r.memoryBytes,
       } satisfies ModelVM;
     },
     // an older shell (or a test double) may not serve the registry yet
@@ -253,7 +261,8 @@ export function fromShellApi(api: ShellApi): ViewApi {
     async saePreflight(folders) {
       const step = await available('sae.preflight');
       if (!step) return null;
-      return (await runJob(step, folders ? { folders } : {})) as PreflightVM | null;
+      const r = await runJob(step, folders ? { folders } : {});
+      return { budgetBytes: r.budgetBytes, modelBytes: r.modelBytes, saes: r.saes } satisfies PreflightVM;
     },
 
     async listRuns() {
@@ -262,17 +271,16 @@ export function fromShellApi(api: ShellApi): ViewApi {
         (m): RunSummaryVM => ({
           id: m.id,
           kind: m.step,
-          status: m.status === 'succeeded' ? 'done' : m.status,
+          status: m.status,
           createdAt: m.startedAt,
-          manifest: toViewManifest(m),
+          manifest: m,
         }),
       );
     },
     async getRunResults(runId) {
-      const f = await findOutput(/(results|rates|summary|metrics)[^/]*\.json$/i, runId);
-      // categories and probe runs have their own views
-      if (!f || /categor|probe/i.test(f.m.step)) return null;
-      return adaptRunResults(await readJson(f.path), f.m.id, toViewManifest(f.m));
+      // a discovery run's rates; categories and probe runs have their own views
+      const f = await readOutput('refusal.discover', 'results', discoveryResults, runId);
+      return f ? runResultsVM(f.value, f.m) : null;
     },
     async startRun(kind, params) {
       if (!isStepName(kind)) throw new Error(`unknown step "${kind}"`);
@@ -312,36 +320,30 @@ export function fromShellApi(api: ShellApi): ViewApi {
     },
 
     async getGraph(runId) {
-      const f = (await findOutput(/(^|\/)graph\.json$/i, runId)) ?? (await findOutput(/graph(?!\.neuronpedia)[^/]*\.json$/i, runId));
-      if (!f) return null;
-      return adaptGraph(await readJson(f.path), f.m.id, toViewManifest(f.m));
+      const f = await readOutput('refusal.discover', 'graph', featureGraph, runId);
+      return f ? graphVM(f.value, f.m) : null;
     },
 
     async getFeature(ref) {
       const key = featureKey(ref);
-      const f = await findOutput(/feature[^/]*\.json$/i);
-      let detail: Partial<FeatureDetailVM> | null = null;
-      if (f) {
-        const all = (await readJson(f.path)) as Record<string, unknown>;
-        const map = (all.features ?? all) as Record<string, Partial<FeatureDetailVM>>;
-        detail = map[key] ?? null;
-      }
+      // a page computed before (features.detail leaves feature-L{layer}-{index}.json in its run), else compute it
+      const stored = await readOutput('features.detail', 'feature', featureDetailFile, undefined, { layer: ref.layer, index: ref.index });
+      let detail: StoredFeatureDetail | null = stored?.value.features[key] ?? null;
       if (!detail) {
-        // computed on demand by a worker step when one is registered (cosine, contexts, logit lens, histogram)
         const step = await available('features.detail');
-        if (step) detail = ((await runJob(step, { layer: ref.layer, index: ref.index, ...(ref.saeId ? { saeId: ref.saeId } : {}) }).catch(() => null)) ?? null) as Partial<FeatureDetailVM> | null;
+        if (step) detail = await runJob(step, { layer: ref.layer, index: ref.index, ...(ref.saeId ? { saeId: ref.saeId } : {}) }).catch(() => null);
       }
-      const g = (await findOutput(/(^|\/)graph\.json$/i)) ?? (await findOutput(/graph(?!\.neuronpedia)[^/]*\.json$/i));
-      const node = g ? adaptGraph(await readJson(g.path), g.m.id).nodes.find((n) => n.id === key) : undefined;
+      const g = await readOutput('refusal.discover', 'graph', featureGraph);
+      const node = g?.value.nodes.find((n) => n.id === key);
       if (!detail && !node) return null;
       return {
         ...ref,
         id: key,
-        cosine: detail?.cosine ?? node?.cosine,
-        neuronpediaId: detail?.neuronpediaId ?? node?.neuronpediaId,
+        cosine: detail?.cosine,
+        neuronpediaId: detail?.neuronpediaId ?? node?.neuronpediaId ?? undefined,
         attributionBySuite: detail?.attributionBySuite ?? (node ? [{ suite: 'discovery', value: node.attribution }] : []),
-        histogram: detail?.histogram ?? { edges: [], counts: [] },
-        contexts: detail?.contexts ?? [],
+        histogram: { edges: detail?.histogram.edges ?? [], counts: detail?.histogram.counts ?? [] },
+        contexts: (detail?.contexts ?? []).map((c) => ({ suite: typeof c.suite === 'string' ? c.suite : undefined, prompt: typeof c.prompt === 'string' ? c.prompt : undefined, tokens: c.tokens, acts: c.acts })),
         logitLens: detail?.logitLens ?? { promoted: [], suppressed: [] },
       };
     },
@@ -358,7 +360,7 @@ export function fromShellApi(api: ShellApi): ViewApi {
     async runPlayground(req) {
       const step = await available('refusal.playground');
       if (!step) throw new Error('No playground step is registered in this build (expected a step named like "refusal.playground").');
-      return (await runJob(step, { ...req, features: req.features.map((f) => [f.layer, f.index]) })) as PlaygroundResultVM;
+      return (await runJob(step, { ...req, features: req.features.map((f): [number, number] => [f.layer, f.index]) })) satisfies PlaygroundResultVM;
     },
     async saveExample(req, result) {
       const name = `examples/${new Date().toISOString().replace(/[:.]/g, '-')}.json`;
@@ -366,14 +368,12 @@ export function fromShellApi(api: ShellApi): ViewApi {
     },
 
     async getProbeReport(runId) {
-      const f = (await findOutput(/(^|\/)probe-report\.json$/i, runId)) ?? (await findOutput(/probe[^/]*\.json$/i, runId));
-      if (!f) return null;
-      return adaptProbeReport(await readJson(f.path), f.m.id, toViewManifest(f.m));
+      const f = await readOutput('refusal.probe', 'report', probeReport, runId);
+      return f ? probeReportVM(f.value, f.m) : null;
     },
     async getCategories(runId) {
-      const f = (await findOutput(/categor[^/]*\.json$/i, runId)) ?? (await findOutput(/(^|\/)results\.json$/i, runId, /categor/i));
-      if (!f) return null;
-      return adaptCategories(await readJson(f.path), f.m.id, toViewManifest(f.m));
+      const f = await readOutput('refusal.categories', 'results', categoriesResults, runId);
+      return f ? categoriesVM(f.value, f.m) : null;
     },
 
     async writeExport(name, data) {

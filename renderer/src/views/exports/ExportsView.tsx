@@ -10,7 +10,8 @@ import { buildScene, defaultFilters, filterGraph, layeredLayout } from '../../co
 import { graphSceneToSvg } from '../../export/svg';
 import { saveExport } from '../../export/save';
 import { toCsv, toJsonExport } from '../../export/table';
-import { probeFigureSvg, probeReport, reportToHtml, reportToMarkdown, runReport } from '../../export/reports';
+import { probeFigureSvg, reportToHtml, reportToMarkdown, runReport } from '../../export/reports';
+import { probeReportHtml, probeReportMarkdown } from '../../../../common/results/probe-report';
 import { withAnnotations } from '../graph/GraphView';
 
 /** The full graph in the default layered layout (the Graph view exports what is on screen instead). */
@@ -83,8 +84,8 @@ export function ExportsView({ api: rawApi }: { api: WorkbenchApi }) {
   if (d?.probes) {
     const p = d.probes;
     items.push({ id: 'probe-svg', group: 'Probes', label: 'Figure — SVG', file: `${p.runId}-probes.svg`, make: () => probeFigureSvg(p) });
-    items.push({ id: 'probe-md', group: 'Probes', label: 'Report — Markdown', file: `${p.runId}-probes-report.md`, make: () => reportToMarkdown(probeReport(p)) });
-    items.push({ id: 'probe-html', group: 'Probes', label: 'Report — HTML', file: `${p.runId}-probes-report.html`, make: () => reportToHtml(probeReport(p)) });
+    items.push({ id: 'probe-md', group: 'Probes', label: 'Report — Markdown', file: `${p.runId}-probes-report.md`, make: () => probeReportMarkdown(p.report, { title: `Probe report — ${p.runId}` }) });
+    items.push({ id: 'probe-html', group: 'Probes', label: 'Report — HTML', file: `${p.runId}-probes-report.html`, make: () => probeReportHtml(p.report, { title: `Probe report — ${p.runId}` }) });
   }
   const groups = Array.from(new Set(items.map((i) => i.group)));
   const doExport = (it: Item) =>

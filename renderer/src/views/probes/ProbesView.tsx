@@ -10,7 +10,8 @@ import { navigate } from '../../components/nav';
 import { fmt } from '../../export/format';
 import { saveExport, pngWithManifest } from '../../export/save';
 import { svgToPng } from '../../export/png';
-import { PROBE_COLORS, probeFigureSvg, probeReport, probeSeries, reportToHtml, reportToMarkdown } from '../../export/reports';
+import { PROBE_COLORS, probeFigureSvg, probeSeries } from '../../export/reports';
+import { probeReportHtml, probeReportMarkdown } from '../../../../common/results/probe-report';
 import { toCsv, toJsonExport } from '../../export/table';
 
 /** Recharts data: one row per x (layer); series values and [lo, hi] error offsets. */
@@ -65,7 +66,8 @@ export function ProbesView({ api: rawApi }: { api: WorkbenchApi }) {
   const save = (name: string, data: () => string | Uint8Array | Promise<string | Uint8Array>) =>
     act.run(async () => setSaved(await saveExport(api, name, await data())));
   const base = `${r.runId}-probes`;
-  const rep = () => probeReport(r);
+  // the one probe report writer (common/results/probe-report.ts), as the probe step writes it
+  const title = { title: `Probe report — ${r.runId}` };
 
   return (
     <div className="wb-view wb-probes" data-testid="view-probes">
@@ -101,14 +103,14 @@ export function ProbesView({ api: rawApi }: { api: WorkbenchApi }) {
         <button data-testid="export-probe-json" onClick={() => save(`${base}.json`, () => toJsonExport('refusal-workbench/probe-report', r.probes, r.manifest))}>
           JSON
         </button>
-        <button data-testid="export-probe-report" onClick={() => save(`${base}-report.md`, () => reportToMarkdown(rep()))}>
+        <button data-testid="export-probe-report" onClick={() => save(`${base}-report.md`, () => probeReportMarkdown(r.report, title))}>
           Report .md
         </button>
-        <button data-testid="export-probe-report-html" onClick={() => save(`${base}-report.html`, () => reportToHtml(rep()))}>
+        <button data-testid="export-probe-report-html" onClick={() => save(`${base}-report.html`, () => probeReportHtml(r.report, title))}>
           Report .html
         </button>
         {api.writePdf && (
-          <button data-testid="export-probe-report-pdf" title="Desktop app: printed with Electron's printToPDF" onClick={() => act.run(async () => setSaved(await api.writePdf!(`${base}-report.pdf`, reportToHtml(rep()))))}>
+          <button data-testid="export-probe-report-pdf" title="Desktop app: printed with Electron's printToPDF" onClick={() => act.run(async () => setSaved(await api.writePdf!(`${base}-report.pdf`, probeReportHtml(r.report, title))))}>
             Report .pdf
           </button>
         )}

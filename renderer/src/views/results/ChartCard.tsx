@@ -1,7 +1,7 @@
 import { useRef, useState, type ReactNode } from 'react';
 import type { WorkbenchApi } from '../../../../common/api';
 import { toViewApi } from '../api';
-import type { RunManifest } from '../types';
+import type { ExportManifest } from '../../export/manifest';
 import { Card } from '../../components/Section';
 import { saveExport, pngWithManifest } from '../../export/save';
 import { svgToPng } from '../../export/png';
@@ -9,7 +9,7 @@ import { stableStringify } from '../../export/format';
 import { toCsv, type Column } from '../../export/table';
 
 /** The chart's rendered <svg> as a standalone file (exactly what is on screen), the manifest as <metadata>. */
-export function chartSvg(root: HTMLElement | null, manifest: RunManifest): string {
+export function chartSvg(root: HTMLElement | null, manifest: ExportManifest): string {
   // the chart's own surface, not a legend icon (those are svg.recharts-surface too)
   const svg = root?.querySelector('.recharts-wrapper > svg') ?? root?.querySelector('svg');
   if (!svg) throw new Error('no chart on screen to export');
@@ -28,7 +28,7 @@ export function ChartCard<T>(p: {
   title: string;
   testId: string;
   name: string;
-  manifest: RunManifest;
+  manifest: ExportManifest;
   rows: T[];
   columns: Column<T>[];
   empty: string;

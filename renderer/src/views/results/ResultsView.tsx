@@ -13,7 +13,6 @@ import { useAsync } from '../../components/useAsync';
 import { EmptyState } from '../../components/EmptyState';
 import { ErrorLine, ViewHeader } from '../../components/Section';
 import { fmt } from '../../export/format';
-import { toViewManifest } from '../adapter';
 import { ChartCard } from './ChartCard';
 import { experimentRuns, type ExperimentRun } from './data';
 
@@ -63,7 +62,7 @@ export function ResultsView({ api }: { api: WorkbenchApi }) {
   const [picked, setPicked] = useState<string[]>([]);
   const chosen = runs.filter((r) => picked.includes(r.manifest.id));
   const focus = chosen[0] ?? runs[0];
-  const manifest = focus ? toViewManifest(focus.manifest) : { runId: 'none' };
+  const manifest = focus ? focus.manifest : null;
   const toggle = (id: string) => setPicked((p) => (p.includes(id) ? p.filter((x) => x !== id) : [...p, id]));
 
   const compareRows = useMemo(() => chosen.flatMap((r) => headline(r.table).map((row) => ({ ...row, run: r.manifest.id }))), [chosen]);

@@ -35,12 +35,12 @@ export function RunsView({ api: rawApi }: { api: WorkbenchApi }) {
     if (!api.onJob) return;
     return api.onJob((j) => {
       setJob((cur) => (cur && cur.id === j.id ? j : cur));
-      if (j.status === 'done' || j.status === 'failed' || j.status === 'cancelled') reloadRuns();
+      if (j.status === 'succeeded' || j.status === 'failed' || j.status === 'cancelled') reloadRuns();
     });
   }, [api, reloadRuns]);
   // fallback polling when the API has no events
   useEffect(() => {
-    if (!job || api.onJob || !api.listJobs || job.status === 'done' || job.status === 'failed' || job.status === 'cancelled') return;
+    if (!job || api.onJob || !api.listJobs || job.status === 'succeeded' || job.status === 'failed' || job.status === 'cancelled') return;
     const t = setInterval(async () => {
       const all = await api.listJobs!();
       const j = all.find((x) => x.id === job.id);
@@ -52,7 +52,7 @@ export function RunsView({ api: rawApi }: { api: WorkbenchApi }) {
   // inspections (model.inspect …) are jobs too, but not results worth listing
   const runs = useMemo(() => (runsQ.data ?? []).filter((r) => !/inspect|preflight|^demo\./i.test(r.kind)), [runsQ.data]);
   useEffect(() => {
-    if (runs.length) setSelected((s) => s ?? (runs.find((r) => /discover/i.test(r.kind) && r.status === 'done') ?? runs[0]).id);
+    if (runs.length) setSelected((s) => s ?? (runs.find((r) => /discover/i.test(r.kind) && r.status === 'succeeded') ?? runs[0]).id);
   }, [runs]);
 
   const onStart = () =>
@@ -225,7 +225,7 @@ export function JobProgress({ job, onCancel }: { job: JobVM; onCancel: () => voi
       <ProgressBar value={job.fraction} label={job.stage ?? 'progress'} testId="run-progress-bar" />
       <ol className="wb-stages">
         {stages.map((s, i) => {
-          const state = s.status ?? (job.status === 'done' || i < curIdx ? 'done' : i === curIdx ? 'running' : 'queued');
+          const state = s.status ?? (job.status === 'succeeded' || i < curIdx ? 'succeeded' : i === curIdx ? 'running' : 'queued');
           return (
             <li key={s.name} className={`wb-stage ${state}`}>
               <span>{s.name}</span>
@@ -235,7 +235,7 @@ export function JobProgress({ job, onCancel }: { job: JobVM; onCancel: () => voi
         })}
       </ol>
       {job.error && <ErrorLine error={job.error} />}
-      {job.status === 'done' && (
+      {job.status === 'succeeded' && (
         <button data-testid="run-open-graph" onClick={() => { selectRun(job.runId); navigate('graph'); }}>
           Open the graph
         </button>
