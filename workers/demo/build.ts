@@ -347,6 +347,8 @@ function pct(x: number) {
   return `${(100 * x).toFixed(1)}%`;
 }
 
+// The summary is the untyped metrics.json object built in buildDemo just above; readme only formats it.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- module-internal, not a boundary
 function readme(s: any, suites: PromptSuite[]): string {
   const m = s.metrics;
   const b = s.behaviour as BehaviourMetrics;

@@ -190,7 +190,7 @@ export function GraphView({ api: rawApi }: { api: WorkbenchApi }) {
       cy.destroy();
       cyRef.current = null;
     };
-  }, [ready]);
+  }, [ready, updateBands]);
 
   useEffect(() => {
     const cy = cyRef.current;
@@ -235,7 +235,7 @@ export function GraphView({ api: rawApi }: { api: WorkbenchApi }) {
     if (canRender()) cy.fit(undefined, 40);
     updateBands();
     cy.scratch('_settled', true);
-  }, [visible, maxAttr, maxWeight, common, cyGen]);
+  }, [visible, maxAttr, maxWeight, common, cyGen, updateBands]);
 
   useEffect(() => {
     const cy = cyRef.current;

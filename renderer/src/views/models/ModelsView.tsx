@@ -67,7 +67,7 @@ export function ModelsView({ api: rawApi }: { api: WorkbenchApi }) {
       const found = loc.saes.filter((x) => x.path).map((x) => x.path!);
       if (found.length) setSaeFolders(found.join('\n'));
     });
-  const useModel = (path: string) =>
+  const adoptModel = (path: string) =>
     act.run(async () => {
       setFolder(path);
       setModel(await (api.inspectModel?.(path) ?? Promise.resolve(null)));
@@ -190,7 +190,7 @@ export function ModelsView({ api: rawApi }: { api: WorkbenchApi }) {
                       <li key={mm.repoId}>
                         <span className="wb-mono">{mm.repoId}</span>:{' '}
                         {mm.path ? (
-                          <button data-testid={`use-model-${mm.repoId}`} onClick={() => useModel(mm.path!)} disabled={act.busy}>
+                          <button data-testid={`use-model-${mm.repoId}`} onClick={() => adoptModel(mm.path!)} disabled={act.busy}>
                             Use {mm.path}
                           </button>
                         ) : (

@@ -20,6 +20,7 @@ const SUITE_COLORS = ['#1c7ed6', '#e8590c', '#2b8a3e', '#7048e8', '#c2255c', '#8
 export function RunsView({ api: rawApi }: { api: WorkbenchApi }) {
   const api = useMemo(() => toViewApi(rawApi), [rawApi]);
   const runsQ = useAsync<RunSummaryVM[]>(() => api.listRuns?.() ?? Promise.resolve([]), [api]);
+  const reloadRuns = runsQ.reload; // stable (useCallback); named so the effect below depends on it alone
   const suitesQ = useAsync<StoredSuite[]>(() => api.listSuites?.() ?? Promise.resolve([]), [api]);
   const baseQ = useAsync(() => api.getPipelineBase?.().catch(() => null) ?? Promise.resolve(null), [api]);
   const baseForm = useMemo(() => formFromPipelineParams(baseQ.data?.params), [baseQ.data]);
@@ -34,9 +35,9 @@ export function RunsView({ api: rawApi }: { api: WorkbenchApi }) {
     if (!api.onJob) return;
     return api.onJob((j) => {
       setJob((cur) => (cur && cur.id === j.id ? j : cur));
-      if (j.status === 'succeeded' || j.status === 'failed' || j.status === 'cancelled') runsQ.reload();
+      if (j.status === 'succeeded' || j.status === 'failed' || j.status === 'cancelled') reloadRuns();
     });
-  }, [api, runsQ.reload]);
+  }, [api, reloadRuns]);
   // fallback polling when the API has no events
   useEffect(() => {
     if (!job || api.onJob || !api.listJobs || job.status === 'succeeded' || job.status === 'failed' || job.status === 'cancelled') return;
