@@ -1,13 +1,13 @@
 /** `categories --project DIR (--demo | --pipeline FILE) [--json] [--fresh]` (issue 9). */
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { initBackend } from '../../workers/engine/backend.js';
 import { categoriesSummary, demoCategoriesPipeline, readCategoriesPipeline, runCategories } from '../../workers/categories/project.js';
 import { tempProject } from '../../workers/refusal/project.js';
 import { parseFlags, UsageError } from './args.js';
 import { cliCtx } from './progress.js';
+import { demoDir as bundledDemo } from '../../workers/paths.js';
 
-const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
 
 export async function runCategoriesCommand(argv: string[]): Promise<number> {
   const { values } = parseFlags(argv, {
@@ -18,7 +18,7 @@ export async function runCategoriesCommand(argv: string[]): Promise<number> {
   await initBackend({ preference: values.backend as 'wasm' | undefined });
   const project = values.project ?? (values.demo ? tempProject() : undefined);
   if (!project) throw new UsageError('missing --project DIR');
-  const demoDir = process.env.RW_DEMO_DIR ?? path.join(REPO, 'assets', 'demo');
+  const demoDir = bundledDemo();
   const pl = values.demo ? demoCategoriesPipeline(demoDir) : readCategoriesPipeline(values.pipeline!);
   const base = values.pipeline ? path.dirname(path.resolve(values.pipeline)) : demoDir;
   const { ctx, dispose } = cliCtx(!!values.json);

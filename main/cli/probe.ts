@@ -7,7 +7,6 @@
  * goes to stderr; with --json the last stdout line is `{"probes": [...]}` (probeCliSummary).
  */
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { initBackend, type BackendName } from '../../workers/engine/backend.js';
 import { demoProbePipeline, findDiscoveryRuns, readProbePipeline, runProbeProject, type ProbeOutcome, type ProbePipeline } from '../../workers/probes/project.js';
 import { probeCliSummary } from '../../workers/probes/report.js';
@@ -16,8 +15,9 @@ import type { StepCtx } from '../../workers/refusal/types.js';
 import { intFlag, parseFlags, UsageError } from './args.js';
 import { demoPipelinePath } from './discover.js';
 import { cliCtx } from './progress.js';
+import { demoDir as bundledDemo } from '../../workers/paths.js';
 
-const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
 
 function f3(x: number | null): string {
   return x === null ? '—' : x.toFixed(3);
@@ -41,7 +41,7 @@ export async function probeRun(o: ProbeRunOptions, ctx: StepCtx): Promise<ProbeO
   let pl: ProbePipeline;
   let base: string;
   if (o.demo) {
-    const demoDir = process.env.RW_DEMO_DIR ?? path.join(REPO, 'assets', 'demo');
+    const demoDir = bundledDemo();
     let discovery = o.discovery;
     if (!discovery) {
       const found = findDiscoveryRuns(o.project, { modelDir: path.join(demoDir, 'model') });

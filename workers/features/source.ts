@@ -12,7 +12,6 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { loadModel, type ChatTokenizer, type Transformer } from '../model/index.js';
 import type { ModelInfo } from '../model/loader.js';
@@ -21,12 +20,14 @@ import { PipelineSchema, readPipeline, resolve, resolveSaeSpec, type Pipeline, t
 import type { AblationSites } from '../refusal/hooks.js';
 import { PromptItemSchema, type PromptItem } from '../../common/suites/schema.js';
 import { seededShuffle } from '../../common/suites/ops.js';
+import { checkpointValue } from '../refusal/runs.js';
 import { z } from 'zod';
+import { demoDir } from '../paths.js';
 
-const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
 
 export function bundledDemoDir(): string {
-  return process.env.RW_DEMO_DIR ?? path.join(REPO, 'assets', 'demo');
+  return demoDir();
 }
 
 export interface RefusalDirection {
@@ -143,8 +144,8 @@ export function discoveryRuns(projectDir: string | null): DiscoveryRun[] {
 }
 
 function runDirection(run: DiscoveryRun): RefusalDirection | null {
-  const d = readJson(path.join(run.dir, 'steps', 'direction.json')) as { directions?: number[][] } | undefined;
-  const l = readJson(path.join(run.dir, 'steps', 'layer.json')) as { layer?: number } | undefined;
+  const d = checkpointValue(readJson(path.join(run.dir, 'steps', 'direction.json'))) as { directions?: number[][] } | undefined;
+  const l = checkpointValue(readJson(path.join(run.dir, 'steps', 'layer.json'))) as { layer?: number } | undefined;
   if (!d?.directions || typeof l?.layer !== 'number' || !d.directions[l.layer]) return null;
   return { vector: Float32Array.from(d.directions[l.layer]!), layer: l.layer, sites: run.sites, from: `run ${run.runId}` };
 }

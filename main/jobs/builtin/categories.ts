@@ -1,11 +1,11 @@
 /** The harm-categories analysis (issue 9) as a job step; the run is stored in the open project. */
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { StepContext } from '../../../common/schemas/job.js';
 import { demoCategoriesPipeline, readCategoriesPipeline, runCategories, categoriesSummary } from '../../../workers/categories/project.js';
 import { initBackend, type BackendName } from '../../../workers/engine/backend.js';
+import { demoDir as bundledDemo } from '../../../workers/paths.js';
 
-const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+
 
 export interface CategoriesJobParams {
   /** Categories pipeline JSON (relative to the project or absolute); omitted = the bundled demo's. */
@@ -18,7 +18,7 @@ export async function categories(params: CategoriesJobParams, ctx: StepContext):
   if (!ctx.projectDir) throw new Error('open a project first: the analysis stores its run in the project folder');
   const backend = await initBackend({ preference: params.backend });
   ctx.setBackend(backend.description);
-  const demoDir = process.env.RW_DEMO_DIR ?? path.join(REPO, 'assets', 'demo');
+  const demoDir = bundledDemo();
   const file = params.pipeline ? path.resolve(ctx.projectDir, params.pipeline) : null;
   const pl = file ? readCategoriesPipeline(file) : demoCategoriesPipeline(demoDir);
   const out = await runCategories(pl, file ? path.dirname(file) : demoDir, ctx.projectDir, ctx, { fresh: !!params.fresh });

@@ -114,8 +114,5 @@ export function loadEvalSuites(base: string, pl: Pipeline): LoadedEval[] {
   return out;
 }
 
-export function writeTextAtomic(file: string, text: string): void {
-  const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, text);
-  fs.renameSync(tmp, file);
-}
+/** The one atomic writer (workers/io/atomic.ts, via runs.ts). */
+export { writeTextAtomic } from '../runs.js';
